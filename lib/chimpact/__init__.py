@@ -1,0 +1,1 @@
+"""Deep Chimpact track: what differs from the shared toolbox (schema, windows, records, models)."""

@@ -1,0 +1,136 @@
+"""The competition's file layout and CSV schema, and loading them with clear errors.
+
+Everything downstream joins on (`video_id`, `time`) keys, never on read order, so the loaders
+check the keys once here: a duplicated or malformed row is reported with its file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+LABEL_COLUMNS = ["video_id", "time", "distance"]
+METADATA_COLUMNS = ["video_id", "time", "x1", "y1", "x2", "y2", "probability", "park", "site_id"]
+SUBMISSION_COLUMNS = LABEL_COLUMNS
+KEY = ["video_id", "time"]
+
+# The 35 distances present in the real train labels: 0-8 m in 0.5 m steps, 9-25 m in 1 m steps,
+# and 13.5 m. Predictions are snapped to these in post-processing.
+DISTANCE_GRID = np.array(
+    sorted({*np.arange(0, 8.01, 0.5).round(1), *np.arange(9, 25.01, 1.0), 13.5}), dtype=np.float32
+)
+
+SPLITS = ("train", "test")
+VIDEO_DIRS = {
+    ("train", "full"): "train_videos",
+    ("train", "down"): "train_videos_downsampled",
+    ("test", "full"): "test_videos",
+    ("test", "down"): "test_videos_downsampled",
+}
+SOURCES = ("down", "full")
+
+
+class DataError(ValueError):
+    """Input data that does not match the competition layout; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One data folder in the competition layout, with its tables loaded and checked."""
+
+    root: Path
+    train: pd.DataFrame  # labels joined with metadata: KEY, distance, box, park, site_id
+    test: pd.DataFrame  # test metadata (distance NaN unless an answers file exists)
+
+    def video_path(self, split: str, source: str, video_id: str) -> Path:
+        from lib.paths import inside
+
+        return inside(self.root / VIDEO_DIRS[(split, source)], video_id)
+
+    def rows(self, split: str) -> pd.DataFrame:
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+        return self.train if split == "train" else self.test
+
+
+def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Read one competition CSV, insisting on its exact columns and integer, non-negative times."""
+    if not path.is_file():
+        raise DataError(
+            f"{path}: file not found. A chimpact data folder needs train_labels.csv, "
+            "train_metadata.csv, test_metadata.csv and submission_format.csv "
+            "(run `python -m lib.demo --track chimpact --out DIR` to make a demo one)."
+        )
+    frame = pd.read_csv(path, dtype={"video_id": str, "park": str, "site_id": str})
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {missing}; expected exactly {columns}, "
+            f"found {list(frame.columns)}"
+        )
+    frame = frame[columns].copy()
+    if frame["video_id"].isna().any():
+        line = int(frame.index[frame["video_id"].isna()][0]) + 2
+        raise DataError(f"{path}: empty video_id on line {line}")
+    times = pd.to_numeric(frame["time"], errors="coerce")
+    bad = times.isna() | (times < 0) | (times != np.floor(times))
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(
+            f"{path}: line {line} has time {frame['time'].iloc[line - 2]!r}; times must be "
+            "whole seconds >= 0"
+        )
+    frame["time"] = times.astype(np.int64)
+    dup = frame.duplicated(KEY, keep=False)
+    if dup.any():
+        first = frame[dup].iloc[0]
+        raise DataError(
+            f"{path}: {int(dup.sum())} rows repeat a (video_id, time) key, e.g. "
+            f"{first['video_id']} at {first['time']} s; remove the duplicates"
+        )
+    return frame
+
+
+def load(root: str | Path) -> Dataset:
+    """Load and cross-check a data folder (labels vs metadata keys, answers if present)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: data folder not found")
+    labels = read_table(root / "train_labels.csv", LABEL_COLUMNS)
+    meta = read_table(root / "train_metadata.csv", METADATA_COLUMNS)
+    _same_keys(labels, meta, root / "train_labels.csv", root / "train_metadata.csv")
+    train = meta.merge(labels, on=KEY, how="left", validate="one_to_one")
+    if train["distance"].isna().any():
+        raise DataError(f"{root / 'train_labels.csv'}: empty distance values")
+    test = read_table(root / "test_metadata.csv", METADATA_COLUMNS)
+    answers = root / "test_answers.csv"
+    if answers.is_file():
+        truth = read_table(answers, LABEL_COLUMNS)
+        _same_keys(test, truth, root / "test_metadata.csv", answers)
+        test = test.merge(truth, on=KEY, how="left", validate="one_to_one")
+    else:
+        test["distance"] = np.nan
+    return Dataset(root=root, train=train, test=test)
+
+
+def _same_keys(a: pd.DataFrame, b: pd.DataFrame, path_a: Path, path_b: Path) -> None:
+    ka = set(map(tuple, a[KEY].itertuples(index=False)))
+    kb = set(map(tuple, b[KEY].itertuples(index=False)))
+    if ka != kb:
+        only_a, only_b = sorted(ka - kb)[:3], sorted(kb - ka)[:3]
+        raise DataError(
+            f"{path_a.name} and {path_b.name} disagree on (video_id, time) rows: "
+            f"{len(ka - kb)} only in {path_a.name} (e.g. {only_a}), "
+            f"{len(kb - ka)} only in {path_b.name} (e.g. {only_b})"
+        )
+
+
+def snap_to_grid(values: np.ndarray, grid: np.ndarray = DISTANCE_GRID) -> np.ndarray:
+    """Nearest grid value for each prediction (the write-up's post-processing)."""
+    values = np.asarray(values, dtype=np.float32)
+    idx = np.clip(np.searchsorted(grid, values), 1, len(grid) - 1)
+    left, right = grid[idx - 1], grid[idx]
+    return np.where(values - left <= right - values, left, right)

@@ -1,0 +1,131 @@
+"""TFRecord writing and parsing from one field spec, shards named with their record counts.
+
+The writer and the parser read the same `Spec` (field -> kind and length), so a field added to
+one cannot be forgotten in the other. Shard names carry their record count
+(`fold0-00-n0123.tfrec`) and the stage manifest repeats it, so a reader can check that it saw
+every record without scanning the files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lib import fileio
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str  # "bytes", "float" or "int"
+    length: int = 1  # 1 = scalar
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("bytes", "float", "int"):
+            raise ValueError(f"unknown field kind {self.kind!r}")
+
+
+Spec = Mapping[str, Field]
+_COUNT = re.compile(r"-n(\d+)\.tfrec$")
+
+
+def _tf():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep oneDNN/CPU banners out of reports
+    import tensorflow as tf
+
+    return tf
+
+
+def serialize(example: Mapping[str, Any], spec: Spec) -> bytes:
+    """One tf.train.Example; every spec field must be present with the declared length."""
+    tf = _tf()
+    features = {}
+    for name, f in spec.items():
+        if name not in example:
+            raise KeyError(f"example lacks field {name!r}")
+        value = example[name]
+        values = list(value) if f.length > 1 else [value]
+        if len(values) != f.length:
+            raise ValueError(f"field {name!r} needs {f.length} values, got {len(values)}")
+        if f.kind == "bytes":
+            values = [v.encode() if isinstance(v, str) else bytes(v) for v in values]
+            features[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+        elif f.kind == "float":
+            features[name] = tf.train.Feature(
+                float_list=tf.train.FloatList(value=[float(v) for v in values])
+            )
+        else:
+            features[name] = tf.train.Feature(
+                int64_list=tf.train.Int64List(value=[int(v) for v in values])
+            )
+    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+def feature_description(spec: Spec) -> dict:
+    tf = _tf()
+    dtypes = {"bytes": tf.string, "float": tf.float32, "int": tf.int64}
+    return {
+        name: tf.io.FixedLenFeature([] if f.length == 1 else [f.length], dtypes[f.kind])
+        for name, f in spec.items()
+    }
+
+
+def parse(serialized, spec: Spec) -> dict:
+    """Parse a serialized example (or a batch of them) into tensors, inside or outside tf.data."""
+    tf = _tf()
+    if getattr(serialized, "shape", None) is not None and serialized.shape.rank == 1:
+        return tf.io.parse_example(serialized, feature_description(spec))
+    return tf.io.parse_single_example(serialized, feature_description(spec))
+
+
+def shard_name(prefix: str, index: int, count: int) -> str:
+    return f"{prefix}-{index:02d}-n{count:04d}.tfrec"
+
+
+def record_count(path: str | Path) -> int:
+    match = _COUNT.search(Path(path).name)
+    if not match:
+        raise ValueError(f"{path}: shard name does not carry a record count")
+    return int(match.group(1))
+
+
+def write_shards(
+    items: Sequence[Any],
+    folder: str | Path,
+    prefix: str,
+    spec: Spec,
+    shard_size: int,
+    make: Callable[[Any], Mapping[str, Any]] | None = None,
+) -> list[dict]:
+    """Write items into shards of at most `shard_size`; complete shards already on disk are kept.
+
+    `make` turns an item into an example when its shard is written, so only one shard's
+    examples are ever in memory. Each shard is written to a temporary file and renamed: a shard
+    under its final name is complete. Returns one `{file, count}` entry per shard.
+    """
+    tf = _tf()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = len(items)
+    shards = -(-n // shard_size) if n else 0
+    out = []
+    for i in range(shards):
+        chunk = items[i * n // shards : (i + 1) * n // shards]
+        path = folder / shard_name(prefix, i, len(chunk))
+        if not path.exists():
+            with fileio.atomic_path(path) as tmp, tf.io.TFRecordWriter(str(tmp)) as writer:
+                for item in chunk:
+                    writer.write(serialize(make(item) if make else item, spec))
+        out.append({"file": path.name, "count": len(chunk)})
+    return out
+
+
+def read(files: Iterable[str | Path], spec: Spec) -> Iterator[dict]:
+    """Eager iteration over parsed examples as numpy values (tests, reports, small data)."""
+    tf = _tf()
+    ds = tf.data.TFRecordDataset([str(f) for f in files])
+    for raw in ds:
+        yield {k: v.numpy() for k, v in parse(raw, spec).items()}
