@@ -1,0 +1,80 @@
+"""Run profiles: one name fixes data size, parallelism and model scale for every stage.
+
+`quick` is the smallest setting that still exercises every stage (smoke checks, CI);
+`demo` is the default built-in demo; `full` is the write-up's scale for real data on a
+GPU/TPU machine. Notebooks receive only the profile name and look the numbers up here, so
+the parameters cell stays literal and the numbers live in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lib import paths
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    demo_videos: int  # videos in the generated demo data (train + test)
+    demo_max_duration: int  # longest demo video in seconds
+    frame_size: tuple[int, int] | None  # frames stored by 02_extract; None = native size
+    n_splits: int
+    shard_size: int
+    eda_sample: int  # videos whose target frames 01_eda decodes
+    extras: dict = field(default_factory=dict)
+
+
+PROFILES = {
+    "quick": Profile("quick", 24, 20, None, 3, 64, 24),
+    "demo": Profile("demo", 120, 60, None, 5, 128, 120),
+    "full": Profile("full", 120, 60, (512, 512), 5, 128, 300),
+}
+
+
+def get(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a stage notebook needs to find its inputs and outputs."""
+
+    track: str
+    profile: Profile
+    data_dir: Path
+    work: Path
+    seed: int
+    workers: int
+    is_demo: bool
+
+
+def resolve(
+    track: str, profile: str, data_dir: str = "", seed: int = 42, workers: int = 0
+) -> Context:
+    """Pick the data folder (the demo one, generated on first use, when `data_dir` is empty)."""
+    prof = get(profile)
+    is_demo = not data_dir
+    if is_demo:
+        from lib import demo
+
+        root = demo.ensure(
+            track, seed=seed, videos=prof.demo_videos, max_duration=prof.demo_max_duration
+        )
+    else:
+        root = Path(data_dir).expanduser().resolve()
+        if not root.is_dir():
+            raise FileNotFoundError(f"data folder {root} not found (given as --data {data_dir!r})")
+    return Context(
+        track=track,
+        profile=prof,
+        data_dir=root,
+        work=paths.work_dir(track, root),
+        seed=seed,
+        workers=workers or (os.cpu_count() or 1),
+        is_demo=is_demo,
+    )

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Reproduce a track headless: run its numbered notebooks in order with papermill.
+# Each executed notebook is kept as a report under reports/<track>/<profile>/; a failing
+# notebook stops the run and its partly executed copy is kept there to show where it failed.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full] [--data DIR]
+                    [--seed N] [--workers N] [--from NN] [--only NN]
+
+  --track    which track to run (default: all tracks that have notebooks)
+  --profile  demo (default): the built-in demo; quick: smallest settings that still run every
+             stage; full: the write-up's settings (for real data on a GPU/TPU machine)
+  --data     a folder in the competition layout (default: demo data, generated on first use)
+  --seed     seed for demo data, folds and training order (default 42)
+  --workers  parallel processes for extraction (default: all cores)
+  --from NN  start at notebook NN (e.g. 02) - earlier stages' outputs are reused
+  --only NN  run only notebook NN
+USAGE
+}
+
+track=all profile=demo data="" seed=42 workers=0 from=00 only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --track) track="${2:?--track needs a value}"; shift 2 ;;
+    --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+    --data) data="${2:?--data needs a folder}"; shift 2 ;;
+    --seed) seed="${2:?--seed needs a number}"; shift 2 ;;
+    --workers) workers="${2:?--workers needs a number}"; shift 2 ;;
+    --from) from="${2:?--from needs a notebook number}"; shift 2 ;;
+    --only) only="${2:?--only needs a notebook number}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run_all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$profile" in demo|quick|full) ;; *) echo "run_all.sh: --profile must be demo, quick or full (got '$profile')" >&2; exit 2 ;; esac
+case "$seed$workers" in *[!0-9]*) echo "run_all.sh: --seed and --workers take whole numbers" >&2; exit 2 ;; esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+if [ -n "$data" ]; then
+  [ -d "$data" ] || { echo "run_all.sh: data folder '$data' not found" >&2; exit 2; }
+  data="$(cd "$data" && pwd)"
+fi
+
+case "$track" in
+  all) tracks=""; for t in chimpact serengeti; do [ -d "notebooks/$t" ] && tracks="$tracks $t"; done ;;
+  chimpact|serengeti)
+    [ -d "notebooks/$track" ] || { echo "run_all.sh: track '$track' has no notebooks yet (notebooks/$track)" >&2; exit 2; }
+    tracks="$track" ;;
+  *) echo "run_all.sh: --track must be chimpact, serengeti or all (got '$track')" >&2; exit 2 ;;
+esac
+
+"$root/scripts/bootstrap.sh"
+export PATH="$root/.venv/bin:$PATH"
+export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+
+start_all=$SECONDS
+for t in $tracks; do
+  out_dir="reports/$t/$profile"
+  mkdir -p "$out_dir"
+  for nb in notebooks/"$t"/[0-9][0-9]_*.ipynb; do
+    name="$(basename "$nb")"
+    num="${name:0:2}"
+    if [ -n "$only" ]; then [ "$num" = "$only" ] || continue; elif [[ "$num" < "$from" ]]; then continue; fi
+    echo "== $t/$name (profile $profile) -> $out_dir/$name"
+    start=$SECONDS
+    if ! papermill "$nb" "$out_dir/$name" --cwd "notebooks/$t" --kernel python3 \
+        -p profile "$profile" -p data_dir "$data" -p seed "$seed" -p workers "$workers"; then
+      echo "run_all.sh: $t/$name failed; the partly executed notebook is $out_dir/$name" >&2
+      exit 1
+    fi
+    echo "   done in $((SECONDS - start)) s"
+  done
+done
+echo "run_all.sh: finished in $((SECONDS - start_all)) s; reports in reports/"
