@@ -57,6 +57,21 @@ export PATH="$root/.venv/bin:$PATH"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
+runs_root="${CAMTRAP_RUNS:-$root/runs}"
+
+# execute NOTEBOOK OUTPUT TRACK [extra papermill args...]
+execute() {
+  local nb="$1" out="$2" t="$3"; shift 3
+  echo "== $t/$(basename "$nb") (profile $profile) $* -> $out"
+  local start=$SECONDS
+  if ! papermill "$nb" "$out" --cwd "notebooks/$t" --kernel python3 \
+      -p profile "$profile" -p data_dir "$data" -p seed "$seed" -p workers "$workers" "$@"; then
+    echo "run_all.sh: $(basename "$nb") failed; the partly executed notebook is $out" >&2
+    exit 1
+  fi
+  echo "   done in $((SECONDS - start)) s"
+}
+
 start_all=$SECONDS
 for t in $tracks; do
   out_dir="reports/$t/$profile"
@@ -65,14 +80,16 @@ for t in $tracks; do
     name="$(basename "$nb")"
     num="${name:0:2}"
     if [ -n "$only" ]; then [ "$num" = "$only" ] || continue; elif [[ "$num" < "$from" ]]; then continue; fi
-    echo "== $t/$name (profile $profile) -> $out_dir/$name"
-    start=$SECONDS
-    if ! papermill "$nb" "$out_dir/$name" --cwd "notebooks/$t" --kernel python3 \
-        -p profile "$profile" -p data_dir "$data" -p seed "$seed" -p workers "$workers"; then
-      echo "run_all.sh: $t/$name failed; the partly executed notebook is $out_dir/$name" >&2
-      exit 1
+    if [ "$name" = "04_train.ipynb" ]; then
+      # one papermill run per run ID; the executed notebook lands in the run's own folder
+      run_ids="$(python -m lib.runs list --track "$t" --profile "$profile")"
+      for run_id in $run_ids; do
+        mkdir -p "$runs_root/$t/$run_id"
+        execute "$nb" "$runs_root/$t/$run_id/$name" "$t" -p run_id "$run_id"
+      done
+    else
+      execute "$nb" "$out_dir/$name" "$t"
     fi
-    echo "   done in $((SECONDS - start)) s"
   done
 done
 echo "run_all.sh: finished in $((SECONDS - start_all)) s; reports in reports/"

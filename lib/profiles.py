@@ -24,14 +24,30 @@ class Profile:
     n_splits: int
     shard_size: int
     eda_sample: int  # videos whose target frames 01_eda decodes
+    # model and training (04_train); the full profile is the write-up's setting
+    image_size: int = 512
+    backbone: str = "efficientnet_b0"  # or "small": a light CNN that trains on a 2-core CPU
+    backbone_weights: str | None = "imagenet"  # None, "imagenet" or a local .h5/.keras file
+    lstm_units: int = 1024
+    dense_units: int = 300
+    epochs: int = 40
+    batch_size: int = 96
+    learning_rate: float = 1e-3
+    runs: str = "writeup"  # which run IDs run_all.sh trains: "writeup" (all 12) or "quick" (2)
     extras: dict = field(default_factory=dict)
 
 
 PROFILES = {
-    "quick": Profile("quick", 24, 20, None, 3, 64, 24),
-    "demo": Profile("demo", 120, 60, None, 5, 128, 120),
+    "quick": Profile(
+        "quick", 24, 20, None, 3, 64, 24, image_size=48, backbone="small",
+        backbone_weights=None, lstm_units=32, dense_units=32, epochs=2, batch_size=16, runs="quick",
+    ),
+    "demo": Profile(
+        "demo", 120, 60, None, 5, 128, 120, image_size=96, backbone="small",
+        backbone_weights=None, lstm_units=128, dense_units=64, epochs=12, batch_size=32,
+    ),
     "full": Profile("full", 120, 60, (512, 512), 5, 128, 300),
-}
+}  # fmt: skip
 
 
 def get(name: str) -> Profile:

@@ -32,8 +32,11 @@ Spec = Mapping[str, Field]
 _COUNT = re.compile(r"-n(\d+)\.tfrec$")
 
 
+# TensorFlow is imported lazily (stages 01-02 never need it); keep its C++ banners out of reports.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def _tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep oneDNN/CPU banners out of reports
     import tensorflow as tf
 
     return tf

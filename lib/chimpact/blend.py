@@ -1,0 +1,157 @@
+"""Stage 06: leaderboard, greedy ensemble of runs, snapping, submission and summary.json.
+
+Every table is aligned by (video_id, time) keys: OOF predictions to the train labels, test
+predictions to the submission format. A test row with no prediction (its video could not be
+read) gets the train median distance and is counted in the summary - never a NaN, never a
+missing row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib import ensemble, fileio, paths, profiles
+from lib.chimpact import extract, runid, schema, submission
+from lib.chimpact.train import run_dir
+
+KEY = schema.KEY
+
+
+def track_dir() -> Path:
+    return paths.runs_root() / "chimpact"
+
+
+def finished_runs(run_ids: list[str], ctx: profiles.Context) -> list[str]:
+    """Runs among `run_ids` that finished on this data folder with this profile."""
+    done = []
+    for run in run_ids:
+        cfg_path, met_path = run_dir(run) / "config.json", run_dir(run) / "metrics.json"
+        if not (cfg_path.is_file() and met_path.is_file()):
+            continue
+        cfg = fileio.read_json(cfg_path)
+        if cfg.get("data_dir") == str(ctx.data_dir) and cfg.get("profile") == ctx.profile.name:
+            done.append(run)
+    return done
+
+
+def leaderboard(run_ids: list[str]) -> pd.DataFrame:
+    """run_id, cv_mae, and the write-up's CV MAE where the run mirrors one of its rows."""
+    reg = runid.registry().set_index("run_id")["writeup_cv_mae"]
+    rows = []
+    for run in run_ids:
+        m = fileio.read_json(run_dir(run) / "metrics.json")
+        spec = runid.parse(run)
+        rows.append(
+            {
+                "run_id": run,
+                "cv_mae": m["cv_mae"],
+                "cv_rmse": m.get("cv_rmse"),
+                "writeup_cv_mae": reg.get(run, np.nan),
+                "source": spec.source,
+                "policy": f"{spec.policy}p{int(spec.prob * 100)}",
+                "frames": spec.frames,
+                "step": spec.step,
+            }
+        )
+    board = pd.DataFrame(rows).sort_values("cv_mae").reset_index(drop=True)
+    fileio.write_csv(track_dir() / "leaderboard.csv", board)
+    return board
+
+
+def _oof(run: str, labels: pd.DataFrame) -> np.ndarray:
+    oof = pd.read_csv(run_dir(run) / "oof.csv", dtype={"video_id": str})
+    joined = labels[KEY].merge(oof[[*KEY, "pred"]], on=KEY, how="left", validate="one_to_one")
+    if joined["pred"].isna().any():
+        raise ValueError(
+            f"{run}: {int(joined['pred'].isna().sum())} labelled rows lack an OOF prediction"
+        )
+    return joined["pred"].to_numpy()
+
+
+def _test(run: str, fmt: pd.DataFrame) -> np.ndarray:
+    path = run_dir(run) / "test_pred.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no test predictions; run 05_infer first")
+    pred = pd.read_csv(path, dtype={"video_id": str})
+    return (
+        fmt[KEY]
+        .merge(pred[[*KEY, "pred"]], on=KEY, how="left", validate="one_to_one")["pred"]
+        .to_numpy()
+    )
+
+
+def run(run_ids: list[str], ctx: profiles.Context, name: str | None = None) -> dict:
+    """Blend the finished runs, write the submission, leaderboard and summary.json."""
+    data = schema.load(ctx.data_dir)
+    runs = finished_runs(run_ids, ctx)
+    if not runs:
+        raise FileNotFoundError(
+            f"no finished runs among {run_ids} for {ctx.data_dir} (profile {ctx.profile.name}); "
+            "run 04_train and 05_infer first"
+        )
+    board = leaderboard(runs)
+    # OOF rows: every labelled row that had frames (rows of unreadable videos have no OOF)
+    labels = pd.read_csv(run_dir(runs[0]) / "oof.csv", dtype={"video_id": str})[[*KEY, "distance"]]
+    y = labels["distance"].to_numpy()
+    oof = {r: _oof(r, labels) for r in runs}
+    fmt = pd.read_csv(ctx.data_dir / "submission_format.csv", dtype={"video_id": str})
+    test = {r: _test(r, fmt) for r in runs}
+    missing = np.isnan(np.column_stack(list(test.values()))).any(axis=1)
+    fallback = float(data.train["distance"].median())
+    test = {r: np.where(missing, fallback, p) for r, p in test.items()}
+    blend = ensemble.greedy_search(oof, y, test)
+
+    blend_rounded = schema.snap_to_grid(blend.oof)
+    pred = fmt[KEY].assign(distance=blend.test)
+    sub = submission.make(pred, fmt, snap=True)
+    sub_dir = paths.submissions_root() / "chimpact"
+    sub_path = sub_dir / f"{name or f'ensemble-{ctx.profile.name}'}.csv"
+    submission.write(sub, fmt, sub_path)
+
+    manifest = extract.load_manifest(ctx.work)
+    over_videos = set(
+        manifest.loc[(manifest["split"] == "train") & manifest["overexposed"], "video_id"]
+    )
+    over_rows = labels["video_id"].isin(over_videos).to_numpy()
+
+    def best(source: str) -> str | None:
+        cands = board[board["source"] == source]
+        return None if cands.empty else str(cands.iloc[0]["run_id"])
+
+    def over_mae(run: str | None) -> float | None:
+        if run is None or not over_rows.any():
+            return None
+        return ensemble.mae(y[over_rows], oof[run][over_rows])
+
+    summary = {
+        "runs": runs,
+        "rows_oof": int(len(y)),
+        "baseline_mae": ensemble.mae(y, np.full_like(y, np.median(y))),
+        "best_single_run": str(board.iloc[0]["run_id"]),
+        "best_single_cv_mae": float(board.iloc[0]["cv_mae"]),
+        "ensemble_cv_mae": blend.oof_mae,
+        "ensemble_rounded_cv_mae": ensemble.mae(y, blend_rounded),
+        "ensemble_order": blend.order,
+        "ensemble_coefs": blend.coefs,
+        "ensemble_weights": blend.weights,
+        "overexposed_rows": int(over_rows.sum()),
+        "overexposed_best_full_run": best("full"),
+        "overexposed_best_down_run": best("down"),
+        "overexposed_mae_full": over_mae(best("full")),
+        "overexposed_mae_down": over_mae(best("down")),
+        "test_rows": int(len(sub)),
+        "test_rows_fallback": int(missing.sum()),
+        "test_fallback_distance": fallback,
+        "submission": str(sub_path),
+        "profile": ctx.profile.name,
+        "data_dir": str(ctx.data_dir),
+    }
+    if data.test["distance"].notna().all():
+        truth = fmt[KEY].merge(data.test[[*KEY, "distance"]], on=KEY, how="left")["distance"]
+        summary["demo_test_mae"] = ensemble.mae(truth.to_numpy(), sub["distance"].to_numpy())
+        summary["demo_test_mae_unrounded"] = ensemble.mae(truth.to_numpy(), blend.test)
+    fileio.write_json(track_dir() / "summary.json", summary)
+    return summary

@@ -1,0 +1,181 @@
+"""Stage 04: train one run ID over all folds into `runs/chimpact/<run_id>/`.
+
+The run ID says *what* varies (source, augmentation, frames, step); the profile says *how big*
+(image size, backbone, epochs, batch, folds). The folder is self-describing: the resolved
+config with the git commit, per-fold history and best weights, out-of-fold predictions keyed by
+(video_id, time), and metrics.json. A rerun resumes: finished folds are skipped, an interrupted
+fold continues from its last epoch.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from lib import fileio, paths, profiles
+from lib.chimpact import records, runid
+from lib.chimpact.model import ModelConfig, build_model
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=paths.ROOT, capture_output=True, text=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        return (
+            out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run_dir(run_id: str) -> Path:
+    return paths.runs_root() / "chimpact" / run_id
+
+
+def weights_path(run_id: str, fold: int) -> Path:
+    return run_dir(run_id) / f"{run_id}-fold{fold}-best.weights.h5"
+
+
+def model_config(spec: runid.RunSpec, prof: profiles.Profile) -> ModelConfig:
+    return ModelConfig(
+        frames=spec.frames,
+        image_size=prof.image_size,
+        backbone=prof.backbone,
+        backbone_weights=prof.backbone_weights,
+        lstm_units=prof.lstm_units,
+        dense_units=prof.dense_units,
+    )
+
+
+def resolve(run_id: str, ctx: profiles.Context) -> dict:
+    """The run's full configuration (what is written to config.json)."""
+    spec = runid.parse(run_id)
+    prof = ctx.profile
+    manifest = fileio.read_json(records.records_dir(ctx.work) / "manifest.json")
+    return {
+        "run_id": run_id,
+        "spec": asdict(spec),
+        "dataset": spec.dataset,
+        "profile": prof.name,
+        "model": asdict(model_config(spec, prof)),
+        "epochs": prof.epochs,
+        "batch_size": prof.batch_size,
+        "learning_rate": prof.learning_rate,
+        "n_splits": manifest["config"]["n_splits"],
+        "folds_grouped_by": manifest["config"]["group_by"],
+        "seed": ctx.seed,
+        "data_dir": str(ctx.data_dir),
+        "work": str(ctx.work),
+    }
+
+
+def _same_run(old: dict, new: dict) -> bool:
+    return {k: v for k, v in old.items() if k != "git_commit"} == new
+
+
+def train_run(
+    run_id: str, ctx: profiles.Context, strategy_kind: str = "auto", verbose: int = 2
+) -> dict:
+    """Train every fold of one run; returns metrics (also written to metrics.json)."""
+    from lib import training
+    from lib.chimpact import data as chdata
+
+    config = resolve(run_id, ctx)
+    out = run_dir(run_id)
+    config_path = out / "config.json"
+    if config_path.is_file() and not _same_run(fileio.read_json(config_path), config):
+        print(f"{out}: earlier run used another configuration; starting this run afresh")
+        for item in out.iterdir():
+            if item.suffix != ".ipynb":  # keep papermill's notebook being written now
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    fileio.write_json(config_path, {**config, "git_commit": git_commit()})
+
+    strategy = training.select_strategy(strategy_kind)
+    precision = training.set_precision(strategy)
+    global_batch = config["batch_size"]
+    spec = runid.parse(run_id)
+    mcfg = model_config(spec, ctx.profile)
+    n_splits = config["n_splits"]
+    oof_parts, fold_mae, fold_info = [], {}, {}
+    labels = ctx_labels(ctx)
+    for k in range(n_splits):
+        train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
+        keras.utils.set_random_seed(ctx.seed * 100 + k)  # before the datasets trace their ops
+
+        def ds(parts, training_, k=k):
+            return chdata.dataset(
+                records.files(ctx.work, spec.dataset, parts),
+                frames=spec.frames,
+                image_size=mcfg.image_size,
+                batch_size=global_batch,
+                training=training_,
+                augment=spec.policy if training_ else None,
+                prob=spec.prob,
+                seed=ctx.seed + k,
+            )
+
+        val = ds([f"fold{k}"], False)
+        info = training.fit(
+            lambda: build_model(mcfg),
+            chdata.without_keys(ds(train_parts, True)),
+            chdata.without_keys(val),
+            out / f"fold{k}",
+            weights_path(run_id, k),
+            epochs=config["epochs"],
+            learning_rate=config["learning_rate"],
+            strategy=strategy,
+            seed=ctx.seed * 100 + k,
+            verbose=verbose,
+        )
+        with strategy.scope():
+            model = build_model(mcfg)
+        model.load_weights(weights_path(run_id, k))
+        pred = training.predict_keyed(model, val, global_batch, strategy).assign(fold=k)
+        pred = pred.merge(labels, on=["video_id", "time"], how="left", validate="one_to_one")
+        fold_mae[f"fold{k}"] = float(np.abs(pred["pred"] - pred["distance"]).mean())
+        fold_info[f"fold{k}"] = info
+        oof_parts.append(pred)
+    oof = pd.concat(oof_parts).sort_values(["video_id", "time"]).reset_index(drop=True)
+    if oof["distance"].isna().any():
+        raise RuntimeError("out-of-fold predictions do not match the labels by key")
+    fileio.write_csv(out / "oof.csv", oof[["video_id", "time", "fold", "pred", "distance"]])
+    err = oof["pred"] - oof["distance"]
+    metrics = {
+        "run_id": run_id,
+        "cv_mae": float(err.abs().mean()),
+        "cv_rmse": float(np.sqrt((err**2).mean())),
+        "fold_mae": fold_mae,
+        "folds": fold_info,
+        "rows": int(len(oof)),
+        "precision": precision,
+        "replicas": int(strategy.num_replicas_in_sync),
+        "profile": ctx.profile.name,
+    }
+    fileio.write_json(out / "metrics.json", metrics)
+    return metrics
+
+
+def ctx_labels(ctx: profiles.Context) -> pd.DataFrame:
+    from lib.chimpact import schema
+
+    return schema.load(ctx.data_dir).train[["video_id", "time", "distance"]]
+
+
+def history(run_id: str) -> pd.DataFrame:
+    """All folds' training history in one table (for plots)."""
+    parts = []
+    for path in sorted(run_dir(run_id).glob("fold*/history.csv")):
+        parts.append(pd.read_csv(path).assign(fold=int(path.parent.name[4:])))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
