@@ -43,8 +43,8 @@ PROFILES = {
         backbone_weights=None, lstm_units=32, dense_units=32, epochs=2, batch_size=16, runs="quick",
     ),
     "demo": Profile(
-        "demo", 120, 60, None, 5, 128, 120, image_size=96, backbone="small",
-        backbone_weights=None, lstm_units=128, dense_units=64, epochs=12, batch_size=32,
+        "demo", 120, 60, None, 5, 128, 120, image_size=64, backbone="small",
+        backbone_weights=None, lstm_units=128, dense_units=64, epochs=8, batch_size=32,
     ),
     "full": Profile("full", 120, 60, (512, 512), 5, 128, 300),
 }  # fmt: skip

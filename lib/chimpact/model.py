@@ -23,10 +23,18 @@ class ModelConfig:
     lstm_units: int = 1024
     dense_units: int = 300
     time_distributed: bool = False  # True: the write-up's TimeDistributed form (slower to build)
+    small_pool: str = "flatten"  # small CNN only: "flatten" keeps where the animal is, "avg" not
 
 
-def _small_cnn(size: int) -> keras.Model:
-    """A light CNN for CPU demos: 4 conv blocks, batch norm, global average pooling."""
+def _small_cnn(size: int, pool: str = "flatten") -> keras.Model:
+    """A light CNN for CPU demos: 4 conv blocks with batch norm, then a pooled feature vector.
+
+    With `pool="flatten"` the last (size/16)^2 map is kept with its layout: where the animal
+    touches the ground is the strongest distance cue in a fixed camera view, and global average
+    pooling throws position away (the ImageNet backbone compensates with depth; a tiny CNN can't).
+    """
+    if pool not in ("flatten", "avg"):
+        raise ValueError(f"small_pool must be 'flatten' or 'avg', got {pool!r}")
     inp = keras.Input((size, size, 3))
     x = inp
     for filters in (16, 32, 48, 64):
@@ -34,8 +42,12 @@ def _small_cnn(size: int) -> keras.Model:
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
         x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(96, 3, padding="same", activation="relu")(x)
-    x = layers.GlobalAveragePooling2D()(x)
+    if pool == "avg":
+        x = layers.Conv2D(96, 3, padding="same", activation="relu")(x)
+        x = layers.GlobalAveragePooling2D()(x)
+    else:
+        x = layers.Conv2D(16, 1, activation="relu")(x)  # narrow the map before flattening
+        x = layers.Flatten()(x)
     return keras.Model(inp, x, name="small_cnn")
 
 
@@ -67,7 +79,7 @@ def _efficientnet(size: int, weights: str | None) -> keras.Model:
 
 def backbone(cfg: ModelConfig) -> keras.Model:
     if cfg.backbone == "small":
-        return _small_cnn(cfg.image_size)
+        return _small_cnn(cfg.image_size, cfg.small_pool)
     if cfg.backbone == "efficientnet_b0":
         return _efficientnet(cfg.image_size, cfg.backbone_weights)
     raise ValueError(f"unknown backbone {cfg.backbone!r}; expected 'efficientnet_b0' or 'small'")

@@ -1,0 +1,73 @@
+"""Papermill smoke run of the chimpact notebooks 01-06 on a tiny demo, quick profile."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT / "notebooks" / "chimpact"
+
+
+@pytest.mark.slow
+def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path):
+    env = {
+        **os.environ,
+        "CAMTRAP_WORK": str(tmp_path / "work"),
+        "CAMTRAP_RUNS": str(tmp_path / "runs"),
+        "CAMTRAP_SUBMISSIONS": str(tmp_path / "submissions"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    params = ["-p", "profile", "quick", "-p", "data_dir", str(tiny_chimpact), "-p", "workers", "2"]
+
+    def execute(name: str, out: Path, *extra: str) -> None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "papermill", str(NB / name), str(out), "--cwd", str(NB),
+             "--kernel", "python3", "--no-progress-bar", *params, *extra],
+            env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{name} failed:\n{proc.stderr[-4000:]}"
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("01_eda.ipynb", "02_extract.ipynb", "03_tfrecords.ipynb"):
+        execute(name, reports / name)
+    from lib import runs
+
+    run_ids = runs.planned("chimpact", "quick")
+    assert len(run_ids) == 2 and {r.split("-")[3] for r in run_ids} == {"down", "full"}
+    for run_id in run_ids:
+        out = tmp_path / "runs" / "chimpact" / run_id
+        out.mkdir(parents=True)
+        execute("04_train.ipynb", out / "04_train.ipynb", "-p", "run_id", run_id)
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["run_id"] == run_id and metrics["cv_mae"] > 0
+        assert len(metrics["fold_mae"]) == 3
+        oof = pd.read_csv(out / "oof.csv")
+        assert not oof.duplicated(["video_id", "time"]).any() and oof["pred"].notna().all()
+        config = json.loads((out / "config.json").read_text())
+        assert config["profile"] == "quick" and config["git_commit"]
+    execute("05_infer.ipynb", reports / "05_infer.ipynb")
+    execute("06_ensemble.ipynb", reports / "06_ensemble.ipynb")
+
+    summary = json.loads((tmp_path / "runs" / "chimpact" / "summary.json").read_text())
+    required = [
+        "baseline_mae", "best_single_cv_mae", "ensemble_cv_mae", "ensemble_rounded_cv_mae",
+        "overexposed_mae_full", "overexposed_mae_down", "demo_test_mae", "submission",
+    ]  # fmt: skip
+    for key in required:
+        assert summary[key] is not None, key
+    assert summary["ensemble_cv_mae"] <= summary["best_single_cv_mae"] + 1e-9
+    fmt = pd.read_csv(tiny_chimpact / "submission_format.csv")
+    sub = pd.read_csv(summary["submission"])
+    assert list(sub.columns) == ["video_id", "time", "distance"]
+    assert sub[["video_id", "time"]].equals(fmt[["video_id", "time"]])
+    assert sub["distance"].notna().all()
+    board = pd.read_csv(tmp_path / "runs" / "chimpact" / "leaderboard.csv")
+    assert set(board["run_id"]) == set(run_ids) and board["writeup_cv_mae"].notna().all()
+    for report in reports.glob("*.ipynb"):
+        assert "Traceback" not in report.read_text()
