@@ -6,6 +6,7 @@ one, so every output is written to a temporary name in the same folder and renam
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -26,12 +27,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes owner-only files; use normal modes
     try:
         yield tmp_path
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
@@ -87,7 +95,15 @@ def remove_stale_temps(folder: str | Path) -> int:
     return count
 
 
+def jsonable(obj: Any) -> Any:
+    """The value as it will read back from JSON (tuples -> lists, dates -> ISO strings), so a
+    stored configuration compares equal to a freshly resolved one."""
+    return json.loads(json.dumps(obj, default=_json_default))
+
+
 def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (datetime.date, datetime.datetime)):
+        return obj.isoformat()
     if hasattr(obj, "item"):
         return obj.item()
     if isinstance(obj, Path):

@@ -11,7 +11,6 @@ is written last, so a rerun after a crash skips exactly the finished videos.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -46,7 +45,7 @@ class ExtractConfig:
 
     def key(self) -> dict:
         """JSON-normal form (tuples become lists) so it compares equal to a stored copy."""
-        return json.loads(json.dumps({"version": MANIFEST_VERSION, **asdict(self)}))
+        return fileio.jsonable({"version": MANIFEST_VERSION, **asdict(self)})
 
 
 @dataclass

@@ -63,21 +63,23 @@ def resolve(run_id: str, ctx: profiles.Context) -> dict:
     spec = runid.parse(run_id)
     prof = ctx.profile
     manifest = fileio.read_json(records.records_dir(ctx.work) / "manifest.json")
-    return {
-        "run_id": run_id,
-        "spec": asdict(spec),
-        "dataset": spec.dataset,
-        "profile": prof.name,
-        "model": asdict(model_config(spec, prof)),
-        "epochs": prof.epochs,
-        "batch_size": prof.batch_size,
-        "learning_rate": prof.learning_rate,
-        "n_splits": manifest["config"]["n_splits"],
-        "folds_grouped_by": manifest["config"]["group_by"],
-        "seed": ctx.seed,
-        "data_dir": str(ctx.data_dir),
-        "work": str(ctx.work),
-    }
+    return fileio.jsonable(
+        {
+            "run_id": run_id,
+            "spec": asdict(spec),
+            "dataset": spec.dataset,
+            "profile": prof.name,
+            "model": asdict(model_config(spec, prof)),
+            "epochs": prof.epochs,
+            "batch_size": prof.batch_size,
+            "learning_rate": prof.learning_rate,
+            "n_splits": manifest["config"]["n_splits"],
+            "folds_grouped_by": manifest["config"]["group_by"],
+            "seed": ctx.seed,
+            "data_dir": str(ctx.data_dir),
+            "work": str(ctx.work),
+        }
+    )
 
 
 def _same_run(old: dict, new: dict) -> bool:

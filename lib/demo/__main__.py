@@ -1,0 +1,77 @@
+"""Command line: `python -m lib.demo --track chimpact [--out DIR] [--seed N] [--videos N]
+[--max-duration S]`. Prints the summary as JSON; exit code 2 for bad arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from lib.demo import MARKER, ensure
+from lib.fileio import atomic_dir, read_json
+from lib.paths import TRACKS
+
+
+def positive(minimum: int) -> Callable[[str], int]:
+    """argparse type: an integer >= minimum, with a message that names the problem."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.demo",
+        description="Generate demo competition data (videos and CSVs in the real layout).",
+    )
+    parser.add_argument("--track", required=True, choices=TRACKS)
+    parser.add_argument(
+        "--out", type=Path, help="new or empty folder (default: the shared demo location)"
+    )
+    parser.add_argument("--seed", type=positive(0), default=42)
+    parser.add_argument(
+        "--videos", type=positive(2), help="total videos, train + test (default 120)"
+    )
+    parser.add_argument(
+        "--max-duration", type=positive(2), help="longest clip in seconds (default 60)"
+    )
+    parser.add_argument("--workers", type=positive(1), help="processes (default: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.track == "serengeti":
+        parser.error("the Serengeti demo generator is not written yet (issue 4)")
+    if args.out is None:
+        folder = ensure(args.track, args.seed, args.videos, args.max_duration)
+        print(json.dumps({"out": str(folder), **read_json(folder / MARKER)}, indent=2))
+        return 0
+    out = args.out.expanduser().resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        parser.error(f"--out {out} exists and is not an empty folder; choose a new folder")
+    from lib.demo.chimpact import generate
+
+    options = {k: v for k, v in (("videos", args.videos), ("max_duration", args.max_duration)) if v}
+    with atomic_dir(out) as tmp:
+        summary = generate(
+            tmp, seed=args.seed, workers=args.workers, progress=not args.quiet, **options
+        )
+    print(json.dumps({"out": str(out), **summary}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
