@@ -7,7 +7,7 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full] [--data DIR]
-                    [--seed N] [--workers N] [--from NN] [--only NN]
+                    [--seed N] [--workers N] [--from NN] [--to NN] [--only NN]
 
   --track    which track to run (default: all tracks that have notebooks)
   --profile  demo (default): the built-in demo; quick: smallest settings that still run every
@@ -16,11 +16,12 @@ usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full]
   --seed     seed for demo data, folds and training order (default 42)
   --workers  parallel processes for extraction (default: all cores)
   --from NN  start at notebook NN (e.g. 02) - earlier stages' outputs are reused
+  --to NN    stop after notebook NN (e.g. 03: the data stages only)
   --only NN  run only notebook NN
 USAGE
 }
 
-track=all profile=demo data="" seed=42 workers=0 from=00 only=""
+track=all profile=demo data="" seed=42 workers=0 from=00 to=99 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --track) track="${2:?--track needs a value}"; shift 2 ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="${2:?--seed needs a number}"; shift 2 ;;
     --workers) workers="${2:?--workers needs a number}"; shift 2 ;;
     --from) from="${2:?--from needs a notebook number}"; shift 2 ;;
+    --to) to="${2:?--to needs a notebook number}"; shift 2 ;;
     --only) only="${2:?--only needs a notebook number}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run_all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -79,7 +81,8 @@ for t in $tracks; do
   for nb in notebooks/"$t"/[0-9][0-9]_*.ipynb; do
     name="$(basename "$nb")"
     num="${name:0:2}"
-    if [ -n "$only" ]; then [ "$num" = "$only" ] || continue; elif [[ "$num" < "$from" ]]; then continue; fi
+    if [ -n "$only" ]; then [ "$num" = "$only" ] || continue
+    elif [[ "$num" < "$from" || "$num" > "$to" ]]; then continue; fi
     if [ "$name" = "04_train.ipynb" ]; then
       # one papermill run per run ID; the executed notebook lands in the run's own folder
       run_ids="$(python -m lib.runs list --track "$t" --profile "$profile")"

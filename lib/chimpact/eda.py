@@ -74,9 +74,13 @@ def plot_labels(data: schema.Dataset):
     ax.set_title(f"labelled rows per video (median {per_video.median():g})")
     ax = axes[1][1]
     sites = train.drop_duplicates("video_id").groupby(["park", "site_id"]).size()
-    for park, part in sites.groupby(level=0):
-        ax.hist(part.to_numpy(), bins=np.arange(0.5, sites.max() + 1.5), alpha=0.6, label=park)
-    ax.set_title("videos per site, by park")
+    sites = sites.sort_values(ascending=False).reset_index(name="videos")
+    colors = sites["park"].map({"moyen_bafing": "tab:blue", "tai": "tab:orange"}).fillna("tab:gray")
+    ax.bar(np.arange(len(sites)), sites["videos"], color=colors)
+    ax.set_xticks([])
+    for park, color in (("moyen_bafing", "tab:blue"), ("tai", "tab:orange")):
+        ax.bar([], [], color=color, label=park)
+    ax.set_title(f"train videos per site ({len(sites)} sites), coloured by park")
     ax.legend()
     fig.tight_layout()
     return fig
