@@ -1,0 +1,75 @@
+"""The CNN-LSTM builds and trains with both backbones (EfficientNet-B0 at a tiny size)."""
+
+import keras
+import numpy as np
+import pytest
+
+from lib.chimpact.model import ModelConfig, build_model
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        ModelConfig(
+            frames=7,
+            image_size=32,
+            backbone="efficientnet_b0",
+            backbone_weights=None,
+            lstm_units=16,
+            dense_units=8,
+        ),
+        ModelConfig(frames=9, image_size=32, backbone="small", lstm_units=8, dense_units=8),
+        ModelConfig(
+            frames=7,
+            image_size=32,
+            backbone="small",
+            lstm_units=8,
+            dense_units=8,
+            time_distributed=True,
+        ),
+    ],  # fmt: skip
+    ids=["efficientnet_b0", "small", "small-timedistributed"],
+)
+def test_model_trains_a_step_and_predicts_one_distance_per_sequence(cfg):
+    keras.utils.set_random_seed(0)
+    model = build_model(cfg)
+    x = np.random.default_rng(0).random((4, cfg.frames, 32, 32, 3), dtype=np.float32)
+    y = np.array([1.0, 2.0, 5.5, 12.0], np.float32)
+    model.compile(keras.optimizers.Adam(1e-3), loss="mae")
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+    out = model.predict(x, verbose=0)
+    assert out.shape == (4, 1) and out.dtype == np.float32
+
+
+def test_a_missing_local_weights_file_is_a_clear_error(tmp_path):
+    cfg = ModelConfig(image_size=32, backbone_weights=str(tmp_path / "nope.h5"))
+    with pytest.raises(FileNotFoundError, match="nope.h5"):
+        build_model(cfg)
+
+
+def test_local_backbone_weights_load_without_internet(tmp_path):
+    """Users without internet point `backbone_weights` at a file; here one the test writes."""
+    base = keras.applications.EfficientNetB0(
+        include_top=False, weights=None, input_shape=(32, 32, 3), pooling="avg"
+    )
+    path = tmp_path / "effnet_notop.weights.h5"
+    base.save_weights(path)
+    model = build_model(
+        ModelConfig(
+            frames=7, image_size=32, backbone_weights=str(path), lstm_units=8, dense_units=8
+        )
+    )
+    cnn = model.get_layer("efficientnet_b0")  # wrapper: Rescaling(255) -> Keras EfficientNetB0
+    loaded = cnn.layers[-1].get_weights()
+    assert len(loaded) == len(base.get_weights())
+    assert all(np.allclose(a, b) for a, b in zip(loaded, base.get_weights(), strict=True))
+
+
+def test_unknown_backbone_and_pool_are_rejected():
+    with pytest.raises(ValueError, match="backbone"):
+        build_model(ModelConfig(image_size=32, backbone="resnet"))
+    with pytest.raises(ValueError, match="small_pool"):
+        build_model(ModelConfig(image_size=32, backbone="small", small_pool="max"))
