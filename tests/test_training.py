@@ -1,0 +1,78 @@
+"""Fold training resumes after an interruption and skips finished folds."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from lib import training
+
+
+def _data(n=16, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 8), dtype=np.float32)
+    y = (x.sum(axis=1) * 2).astype(np.float32)
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+
+
+def _build():
+    inp = keras.Input((8,))
+    return keras.Model(inp, keras.layers.Dense(1)(keras.layers.Dense(4, activation="relu")(inp)))
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Simulates a crash: raises after `epochs` epochs have been saved by BackupAndRestore."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.epochs:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_fold_continues_from_its_last_epoch(tmp_path, monkeypatch):
+    strategy = training.select_strategy("default")
+    fold, weights = tmp_path / "fold0", tmp_path / "w.weights.h5"
+    real_fit = keras.Model.fit
+
+    def crashing_fit(self, *args, callbacks=None, **kwargs):
+        return real_fit(self, *args, callbacks=[*callbacks, _StopAfter(2)], **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", crashing_fit)
+    try:
+        training.fit(_build, _data(), _data(8, 1), fold, weights, 5, 1e-2, strategy, verbose=0)
+    except KeyboardInterrupt:
+        pass
+    assert not (fold / "done.json").exists()
+    assert len(pd.read_csv(fold / "history.csv")) == 2
+
+    trained = []
+
+    class _Count(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            trained.append(epoch)
+
+    def counting_fit(self, *args, callbacks=None, **kwargs):
+        return real_fit(self, *args, callbacks=[*callbacks, _Count()], **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", counting_fit)
+    info = training.fit(_build, _data(), _data(8, 1), fold, weights, 5, 1e-2, strategy, verbose=0)
+    assert trained == [2, 3, 4]  # resumed after the two finished epochs, not restarted
+    history = pd.read_csv(fold / "history.csv")
+    assert list(history["epoch"]) == [0, 1, 2, 3, 4]
+    assert info["epochs"] == 5 and weights.is_file()
+    assert info["best_val_mae"] == history["val_loss"].min()
+    assert json.loads((fold / "done.json").read_text()) == info
+
+
+def test_a_finished_fold_is_not_trained_again(tmp_path):
+    strategy = training.select_strategy("default")
+    fold, weights = tmp_path / "fold0", tmp_path / "w.weights.h5"
+    first = training.fit(_build, _data(), _data(8, 1), fold, weights, 2, 1e-2, strategy, verbose=0)
+    stamp = weights.stat().st_mtime_ns
+    again = training.fit(None, None, None, fold, weights, 2, 1e-2, strategy, verbose=0)
+    assert again == first and weights.stat().st_mtime_ns == stamp
