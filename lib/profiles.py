@@ -9,7 +9,7 @@ the parameters cell stays literal and the numbers live in one place.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lib import paths
@@ -34,7 +34,6 @@ class Profile:
     batch_size: int = 96
     learning_rate: float = 1e-3
     runs: str = "writeup"  # which run IDs run_all.sh trains: "writeup" (all 12) or "quick" (2)
-    extras: dict = field(default_factory=dict)
 
 
 PROFILES = {

@@ -1,8 +1,10 @@
-"""Which run IDs a profile trains, per track - read by run_all.sh and notebooks 05/06."""
+"""Run bookkeeping shared by the tracks: which run IDs a profile trains (read by run_all.sh and
+notebooks 05/06) and the git commit each run folder records."""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 
 from lib import paths, profiles
 
@@ -15,6 +17,23 @@ def planned(track: str, profile: str) -> list[str]:
 
         return runid.quick_runs() if prof.runs == "quick" else list(runid.registry()["run_id"])
     raise NotImplementedError(f"track {track!r} has no training runs yet")
+
+
+def git_commit() -> str:
+    """HEAD of the checkout, with "-dirty" for uncommitted changes; "unknown" outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=paths.ROOT, capture_output=True, text=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        return (
+            out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

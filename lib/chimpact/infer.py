@@ -10,8 +10,8 @@ import pandas as pd
 
 from lib import fileio
 from lib.chimpact import records, runid
-from lib.chimpact.model import ModelConfig, build_model
-from lib.chimpact.train import run_dir, weights_path
+from lib.chimpact.model import ModelConfig
+from lib.chimpact.train import load_fold_model, run_dir
 
 
 def predict_run(
@@ -37,9 +37,7 @@ def predict_run(
     ds = chdata.dataset(files, spec.frames, mcfg.image_size, batch)
     merged: pd.DataFrame | None = None
     for k in range(config["n_splits"]):
-        with strategy.scope():
-            model = build_model(mcfg)
-        model.load_weights(weights_path(run_id, k))
+        model = load_fold_model(run_id, k, mcfg, strategy)
         pred = training.predict_keyed(model, ds, batch, strategy).rename(
             columns={"pred": f"pred_fold{k}"}
         )

@@ -10,7 +10,6 @@ fold continues from its last epoch.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,25 +17,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from lib import fileio, paths, profiles
+from lib import fileio, paths, profiles, runs
 from lib.chimpact import records, runid
 from lib.chimpact.model import ModelConfig, build_model
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=10
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=paths.ROOT, capture_output=True, text=True, timeout=10,
-        ).stdout.strip()  # fmt: skip
-        return (
-            out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def run_dir(run_id: str) -> Path:
@@ -45,6 +28,14 @@ def run_dir(run_id: str) -> Path:
 
 def weights_path(run_id: str, fold: int) -> Path:
     return run_dir(run_id) / f"{run_id}-fold{fold}-best.weights.h5"
+
+
+def load_fold_model(run_id: str, fold: int, mcfg: ModelConfig, strategy) -> keras.Model:
+    """Fold `fold`'s best model of a run, built inside the strategy's scope (05 uses it too)."""
+    with strategy.scope():
+        model = build_model(mcfg)
+    model.load_weights(weights_path(run_id, fold))
+    return model
 
 
 def model_config(spec: runid.RunSpec, prof: profiles.Profile) -> ModelConfig:
@@ -102,7 +93,7 @@ def train_run(
             if item.suffix != ".ipynb":  # keep papermill's notebook being written now
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    fileio.write_json(config_path, {**config, "git_commit": git_commit()})
+    fileio.write_json(config_path, {**config, "git_commit": runs.git_commit()})
 
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
@@ -141,9 +132,7 @@ def train_run(
             seed=ctx.seed * 100 + k,
             verbose=verbose,
         )
-        with strategy.scope():
-            model = build_model(mcfg)
-        model.load_weights(weights_path(run_id, k))
+        model = load_fold_model(run_id, k, mcfg, strategy)
         pred = training.predict_keyed(model, val, global_batch, strategy).assign(fold=k)
         pred = pred.merge(labels, on=["video_id", "time"], how="left", validate="one_to_one")
         fold_mae[f"fold{k}"] = float(np.abs(pred["pred"] - pred["distance"]).mean())
