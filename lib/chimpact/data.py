@@ -20,7 +20,10 @@ from lib.chimpact.windows import middle  # noqa: E402
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def _decode(frames: tf.Tensor, size: int) -> tf.Tensor:
+def decode_frames(frames: tf.Tensor, size: int) -> tf.Tensor:
+    """JPEG frames (T,) -> (T, size, size, 3) uint8: the one decode both training and the predict
+    CLI use, so a bundle sees exactly the pixels its models were trained on."""
+
     def one(jpeg):
         img = tf.io.decode_jpeg(jpeg, channels=3)
         img = tf.image.resize(img, (size, size), antialias=True)  # aspect not kept (write-up)
@@ -56,7 +59,7 @@ def dataset(
 
     def parse(raw):
         ex = records.parse(raw, SPEC)
-        seq = _decode(ex["frames"][sel], image_size)
+        seq = decode_frames(ex["frames"][sel], image_size)
         return seq, ex["distance"], {"video_id": ex["video_id"], "time": ex["time"]}
 
     ds = ds.map(parse, num_parallel_calls=AUTOTUNE, deterministic=True)

@@ -1,0 +1,1 @@
+"""Predict with an exported model bundle on new data: `python -m lib.predict <track> ...`."""

@@ -1,0 +1,90 @@
+"""Command line: predictions from a model bundle on new videos (chimpact) or images (serengeti).
+
+    python -m lib.predict chimpact --bundle B --videos DIR|FILES [--times CSV] --out CSV
+
+Exit codes: 0 done (unreadable inputs are listed in the errors file, not fatal), 1 nothing could
+be read, 2 bad arguments, a bad times table or an unusable bundle (the message says which file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.predict", description=__doc__.split("\n")[0]
+    )
+    tracks = parser.add_subparsers(dest="track", required=True)
+    ch = tracks.add_parser(
+        "chimpact",
+        help="distance of the animal per second of video",
+        description="One row per requested second: filepath,time,distance (metres).",
+    )
+    ch.add_argument("--bundle", type=Path, help="bundle folder (default runs/chimpact/bundle)")
+    ch.add_argument("--videos", nargs="+", required=True, help="video files and/or folders")
+    ch.add_argument(
+        "--times", type=Path,
+        help="CSV of rows to predict: time plus filepath or video_id (default: every second)",
+    )  # fmt: skip
+    ch.add_argument(
+        "--downsampled", type=Path,
+        help="folder with downsampled copies of the videos (same names), for the down runs",
+    )  # fmt: skip
+    ch.add_argument("--out", type=Path, required=True, help="output CSV")
+    ch.add_argument("--batch-size", type=_positive, default=32)
+    ch.add_argument("--workers", type=_positive, default=2, help="videos decoded in parallel")
+    ch.add_argument("--no-snap", action="store_true", help="do not snap to the train distances")
+    ch.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _chimpact(args: argparse.Namespace) -> int:
+    from lib.bundle import BundleError, default_dir
+    from lib.chimpact import bundle, predict
+
+    try:
+        loaded = bundle.load(args.bundle or default_dir("chimpact"))
+        result = predict.predict(
+            loaded, args.videos, times=args.times, downsampled=args.downsampled,
+            batch_size=args.batch_size, workers=args.workers, snap=not args.no_snap,
+            progress=not args.quiet,
+        )  # fmt: skip
+    except (BundleError, predict.InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = predict.write(result, args.out)
+    print(json.dumps(summary, indent=2))
+    for row in result.errors.itertuples(index=False):
+        print(f"unreadable: {row.filepath}: {row.error}", file=sys.stderr)
+    everything_failed = len(result.errors) and len(result.errors) == summary["videos"]
+    return 1 if everything_failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.track == "chimpact":
+        return _chimpact(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
