@@ -23,7 +23,6 @@ user who would rather have something); the result says it was truncated.
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +43,9 @@ class ImageError(ValueError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{self.path}: {reason}" + (f" ({detail})" if detail else ""))
+
+    def __reduce__(self):  # keeps the fields when a worker process sends the error back
+        return (type(self), (self.path, self.reason, self.detail))
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,12 @@ def _upright(image: Image.Image) -> tuple[Image.Image, int]:
 def _open_loaded(data: bytes, path: Path) -> Image.Image:
     """Decode all pixels now (Pillow is lazy), turning Pillow's errors into ImageError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            image.load()
+        image = Image.open(io.BytesIO(data))
+        image.load()
         return image
     except UnidentifiedImageError:
         raise ImageError(path, "not_an_image", "Pillow does not recognise the format") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+    except Image.DecompressionBombError as err:  # over twice Image.MAX_IMAGE_PIXELS
         raise ImageError(path, "too_large", str(err)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         text = str(err)

@@ -2,6 +2,7 @@
 naming the file and a reason. The images are made here with Pillow."""
 
 import io
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -150,9 +151,23 @@ def test_header_only_and_damaged_jpegs(tmp_path, noisy_jpeg_bytes):
     assert err.value.reason == "unreadable"
 
 
+def test_oversized_image_is_refused(tmp_path, monkeypatch):
+    Image.new("RGB", (64, 64)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 4096 pixels > 2 * 1000
+    with pytest.raises(ImageError) as err:
+        images.decode(tmp_path / "big.png")
+    assert err.value.reason == "too_large"
+
+
 def test_unknown_reason_is_a_programming_error():
     with pytest.raises(ValueError, match="unknown image error reason"):
         ImageError("x.jpg", "sad")
+
+
+def test_image_error_survives_pickling_for_worker_processes():
+    err = pickle.loads(pickle.dumps(ImageError("a/b.jpg", "corrupt", "bad huffman code")))
+    assert (err.path, err.reason, err.detail) == (Path("a/b.jpg"), "corrupt", "bad huffman code")
+    assert str(err) == "a/b.jpg: corrupt (bad huffman code)"
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="real example images not on this machine")
