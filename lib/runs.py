@@ -16,7 +16,9 @@ def planned(track: str, profile: str) -> list[str]:
         from lib.chimpact import runid
 
         return runid.quick_runs() if prof.runs == "quick" else list(runid.registry()["run_id"])
-    raise NotImplementedError(f"track {track!r} has no training runs yet")
+    from lib.serengeti import runid as srunid
+
+    return srunid.quick_runs() if prof.runs == "quick" else srunid.model_runs()
 
 
 def git_commit() -> str:

@@ -1,0 +1,156 @@
+"""Stacking features (per-image slots, sentinel, medians, time), boosters both ways round,
+fallbacks and priors - on score tables made here."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib.serengeti import metrics, stacking
+from lib.serengeti.schema import CLASSES
+
+EMPTY, ZEBRA = CLASSES.index("empty"), CLASSES.index("zebra")
+
+
+def _scores(rows) -> pd.DataFrame:
+    """rows of (seq_id, image_index, zebra score); other classes 0.01, empty = 1 - zebra."""
+    values = np.full((len(rows), 54), 0.01)
+    values[:, ZEBRA] = [r[2] for r in rows]
+    values[:, EMPTY] = 1 - values[:, ZEBRA]
+    frame = pd.DataFrame(values, columns=list(CLASSES))
+    frame.insert(0, "image_index", [r[1] for r in rows])
+    frame.insert(0, "seq_id", [r[0] for r in rows])
+    return frame
+
+
+def test_image_features_keep_slots_and_fill_the_sentinel():
+    # q1: three images; q2: image 2 unreadable (no row), so image 3 stays in slot 3
+    scores = _scores(
+        [("q1", 0, 0.2), ("q1", 1, 0.4), ("q1", 2, 0.9), ("q2", 0, 0.3), ("q2", 2, 0.5)]
+    )
+    f = stacking.image_features(scores, "m")
+    assert f.loc["q1", ["m_img1_zebra", "m_img2_zebra", "m_img3_zebra"]].tolist() == [0.2, 0.4, 0.9]
+    assert f.loc["q2", ["m_img1_zebra", "m_img2_zebra", "m_img3_zebra"]].tolist() == [
+        0.3, stacking.SENTINEL, 0.5
+    ]  # fmt: skip
+    assert f.loc["q1", "m_median_zebra"] == pytest.approx(0.4)
+    assert f.loc["q2", "m_median_zebra"] == pytest.approx(0.4)
+    assert len(f.columns) == 4 * 54
+    with pytest.raises(ValueError, match="repeat"):
+        stacking.image_features(pd.concat([scores, scores.iloc[[0]]]), "m")
+
+
+def test_image_mean_weights_models_and_skips_missing_ones():
+    a = _scores([("q1", 0, 0.2), ("q1", 1, 0.4), ("q2", 0, 0.8)])
+    b = _scores([("q1", 0, 0.9)])  # model b did not score q2
+    mean = stacking.image_mean({"a": a, "b": b}, {"a": 1.0, "b": 3.0})
+    assert mean.loc["q1", "zebra"] == pytest.approx((0.3 * 1 + 0.9 * 3) / 4)
+    assert mean.loc["q2", "zebra"] == pytest.approx(0.8)  # only a: its weight renormalised
+    with pytest.raises(ValueError, match="weights"):
+        stacking.image_mean({"a": a}, {"c": 1.0})
+
+
+def _sequences(ids, hours=None):
+    hours = hours if hours is not None else [12] * len(ids)
+    return pd.DataFrame(
+        {
+            "seq_id": ids,
+            "datetime": [pd.Timestamp(2012, 7, 1, h) if h is not None else pd.NaT for h in hours],
+            "n_images": 3,
+        }
+    )
+
+
+def test_feature_table_columns_order_and_unscored_sequences():
+    seqs = _sequences(["q2", "q1", "q3"], hours=[6, 23, None])
+    img = _scores([("q1", 0, 0.2), ("q2", 0, 0.3), ("q2", 1, 0.6)])
+    bg = _scores([("q1", 0, 0.7), ("q2", 0, 0.1)]).drop(columns="image_index")
+    nb = pd.DataFrame({"seq_id": ["q1", "q2", "q3"], "nb_count": [0.0, 2.0, 1.0]})
+    table = stacking.feature_table(seqs, {"single": img}, {"background": bg}, extra=[nb])
+    assert list(table.index) == ["q2", "q1", "q3"]
+    assert table.loc["q2", "hour"] == 6 and table.loc["q2", "month"] == 7
+    assert np.isnan(table.loc["q3", "hour"])
+    assert table["n_scored"].tolist() == [2, 1, 0]
+    assert table.loc["q3", "single_img1_zebra"] == stacking.SENTINEL  # never scored
+    assert table.loc["q1", "background_zebra"] == pytest.approx(0.7)
+    assert np.isnan(table.loc["q3", "background_zebra"])
+    assert table.loc["q2", "nb_count"] == 2
+    own = stacking.columns_for(table, "zebra", "own")
+    assert "single_img1_zebra" in own and "single_img1_empty" in own and "hour" in own
+    assert "single_img1_impala" not in own
+    assert stacking.columns_for(table, "zebra") == list(table.columns)
+    with pytest.raises(ValueError, match="distinct names"):
+        stacking.feature_table(seqs, {"single": img}, {"single_img1": bg.rename(columns={})})
+
+
+def _season(seed: int, n: int = 240):
+    """A season where the image model is informative but miscalibrated for zebra and empty."""
+    rng = np.random.default_rng(seed)
+    ids = [f"SER_S{seed}#A{i % 7:02d}#1#{i}" for i in range(n)]
+    zebra = rng.random(n) < 0.3
+    labels = np.zeros((n, 54))
+    labels[:, ZEBRA] = zebra
+    labels[:, EMPTY] = ~zebra
+    rows = []
+    for i, seq in enumerate(ids):
+        for k in range(int(rng.integers(1, 4))):
+            score = np.clip(0.5 * zebra[i] + 0.25 + rng.normal(0, 0.12), 0.01, 0.99)
+            rows.append((seq, k, score))
+    scores = _scores(rows)
+    seqs = _sequences(ids, hours=list(rng.integers(0, 24, n)))
+    table = stacking.feature_table(seqs, {"single": scores})
+    truth = pd.DataFrame(labels, columns=list(CLASSES)).astype(int)
+    truth.insert(0, "seq_id", ids)
+    return table, truth, scores
+
+
+CFG = stacking.StackConfig(
+    classes=("empty", "zebra", "elephant"), min_data_in_leaf=10, num_boost_round=300,
+    early_stopping_rounds=20,
+)  # fmt: skip
+
+
+def test_stack_beats_the_image_mean_and_is_deterministic():
+    ta, ya, sa = _season(9)
+    tb, yb, sb = _season(10)
+    stack = stacking.fit(ta, ya, tb, yb, CFG)
+    assert set(stack.boosters) == {("empty", "a"), ("empty", "b"), ("zebra", "a"), ("zebra", "b")}
+    assert stack.skipped[("elephant", "a")].startswith("0 positive(s)")  # none in the data
+    priors = metrics.class_priors(pd.concat([ya, yb]))
+    fallback = stacking.image_mean({"single": sb})
+    pred = stacking.predict(stack, tb, fallback, priors, directions=("a",))
+    mean_pred = fallback.rename_axis("seq_id").reset_index()
+    for cls in ("zebra", "empty"):
+        stacked = metrics.per_class_table(yb, pred).set_index("class").loc[cls, "log_loss"]
+        plain = metrics.per_class_table(yb, mean_pred).set_index("class").loc[cls, "log_loss"]
+        assert stacked < plain, cls  # the booster recalibrates the mean score
+    # classes without boosters keep the image mean
+    assert np.allclose(pred["elephant"], fallback.loc[pred["seq_id"], "elephant"])
+    again = stacking.predict(stacking.fit(ta, ya, tb, yb, CFG), tb, fallback, priors, ("a",))
+    pd.testing.assert_frame_equal(pred, again)
+    both = stacking.predict(stack, tb, fallback, priors)
+    assert not np.allclose(both["zebra"], pred["zebra"])  # "b" is averaged in
+
+
+def test_sequences_without_readable_images_get_priors():
+    ta, ya, _ = _season(9)
+    tb, yb, sb = _season(10)
+    stack = stacking.fit(ta, ya, tb, yb, CFG)
+    priors = metrics.class_priors(ya)
+    dark = tb.iloc[:3].copy()
+    dark["n_scored"] = 0
+    dark[[c for c in dark.columns if "_img" in c]] = stacking.SENTINEL
+    fallback = stacking.image_mean({"single": sb}).drop(index=dark.index)  # as if unreadable
+    table = pd.concat([dark, tb.iloc[3:10]])
+    pred = stacking.predict(stack, table, fallback, priors).set_index("seq_id")
+    assert np.allclose(pred.loc[dark.index, list(CLASSES)].to_numpy(), priors.to_numpy())
+    assert not np.allclose(pred.iloc[5][list(CLASSES)].to_numpy(), priors.to_numpy())
+
+
+def test_fit_errors():
+    ta, ya, _ = _season(9, 30)
+    with pytest.raises(ValueError, match="no labels"):
+        stacking.fit(ta, ya.iloc[1:], ta, ya, CFG)
+    with pytest.raises(ValueError, match="unknown class"):
+        stacking.fit(ta, ya, ta, ya, stacking.StackConfig(classes=("unicorn",)))
+    with pytest.raises(ValueError, match="directions"):
+        stacking.predict(stacking.Stack(CFG), ta, ta, pd.Series(dtype=float), ("c",))
