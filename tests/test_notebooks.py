@@ -1,11 +1,14 @@
-"""Papermill smoke run of the chimpact notebooks 01-06 on a tiny demo, quick profile."""
+"""Papermill smoke run of the chimpact notebooks 01-07 on a tiny demo, quick profile, and the
+exported bundle predicting the same test rows from the command line."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,5 +72,25 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path):
     assert sub["distance"].notna().all()
     board = pd.read_csv(tmp_path / "runs" / "chimpact" / "leaderboard.csv")
     assert set(board["run_id"]) == set(run_ids) and board["writeup_cv_mae"].notna().all()
+    # the exported bundle, copied away from runs/, predicts what 05_infer + 06 did
+    bundle = shutil.copytree(tmp_path / "runs" / "chimpact" / "bundle", tmp_path / "moved")
+    out = tmp_path / "cli.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib.predict", "chimpact", "--bundle", str(bundle), "--videos",
+         str(tiny_chimpact / "test_videos"), "--times", str(tiny_chimpact / "test_metadata.csv"),
+         "--downsampled", str(tiny_chimpact / "test_videos_downsampled"), "--no-snap",
+         "--out", str(out), "--quiet"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    cli = pd.read_csv(out).assign(video_id=lambda f: f["filepath"].map(lambda p: Path(p).name))
+    expected = 0.0
+    for run_id, weight in summary["ensemble_weights"].items():
+        pred = pd.read_csv(tmp_path / "runs" / "chimpact" / run_id / "test_pred.csv")
+        expected = expected + weight * fmt[["video_id", "time"]].merge(pred)["pred"].to_numpy()
+    assert cli[["video_id", "time"]].equals(fmt[["video_id", "time"]])
+    np.testing.assert_allclose(cli["distance"], expected, atol=1e-4)
+    execute("07_predict.ipynb", reports / "07_predict.ipynb", "-p", "fresh_videos", "4")
+    assert (tmp_path / "runs" / "chimpact" / "predictions" / "07_predict.csv").is_file()
     for report in reports.glob("*.ipynb"):
         assert "Traceback" not in report.read_text()
