@@ -80,10 +80,17 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
         raise DataError(
-            f"{path}: line {line} has time {frame['time'].iloc[line - 2]!r}; times must be "
-            "whole seconds >= 0"
+            f"{path}: line {line} has time {_show(frame['time'].iloc[line - 2])}; times must "
+            "be whole seconds >= 0"
         )
     frame["time"] = times.astype(np.int64)
+    unsafe = frame["video_id"].map(_unsafe_name)
+    if unsafe.any():
+        line = int(np.flatnonzero(unsafe.to_numpy())[0]) + 2
+        raise DataError(
+            f"{path}: line {line} has video_id {frame['video_id'].iloc[line - 2]!r}; a video_id "
+            "must be a plain file name inside the videos folder (no folders, no '..')"
+        )
     dup = frame.duplicated(KEY, keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -95,10 +102,17 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
 
 
 def load(root: str | Path) -> Dataset:
-    """Load and cross-check a data folder (labels vs metadata keys, answers if present)."""
+    """Load and cross-check a data folder (labels vs metadata keys, the submission format vs
+    the test metadata, answers if present)."""
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found")
+    if not any(root.iterdir()):
+        raise DataError(
+            f"{root}: data folder is empty; put the competition files there (train_labels.csv, "
+            "train_metadata.csv, test_metadata.csv, submission_format.csv and the video folders) "
+            "or run `python -m lib.demo --track chimpact --out DIR` for a demo one"
+        )
     labels = read_table(root / "train_labels.csv", LABEL_COLUMNS)
     meta = read_table(root / "train_metadata.csv", METADATA_COLUMNS)
     _same_keys(labels, meta, root / "train_labels.csv", root / "train_metadata.csv")
@@ -113,7 +127,26 @@ def load(root: str | Path) -> Dataset:
         test = test.merge(truth, on=KEY, how="left", validate="one_to_one")
     else:
         test["distance"] = np.nan
+    fmt = read_table(root / "submission_format.csv", SUBMISSION_COLUMNS)
+    if not fmt[KEY].reset_index(drop=True).equals(test[KEY].reset_index(drop=True)):
+        _same_keys(test, fmt, root / "test_metadata.csv", root / "submission_format.csv")
+        raise DataError(
+            f"{root / 'submission_format.csv'}: same (video_id, time) rows as test_metadata.csv "
+            "but in another order; the competition lists them in the same order"
+        )
     return Dataset(root=root, train=train, test=test)
+
+
+def _show(value: object) -> str:
+    """A cell as a person reads it in the CSV: 'ten', -2, 2.5 or (empty)."""
+    if isinstance(value, str):
+        return repr(value)
+    return "(empty)" if pd.isna(value) else str(value)
+
+
+def _unsafe_name(name: str) -> bool:
+    """True for names that are not a plain file name (e.g. '../../etc/passwd', 'a/b.mp4')."""
+    return name in ("", ".", "..") or any(sep in name for sep in ("/", "\\")) or "\0" in name
 
 
 def _same_keys(a: pd.DataFrame, b: pd.DataFrame, path_a: Path, path_b: Path) -> None:
