@@ -257,7 +257,40 @@ def predict(
         jobs = [(p, sorted(grouped.get_group(p).tolist())) for p in order]
     else:
         jobs = [(p, None) for p in find_videos(videos)]
-    parts, errors, overexposed = [], [], []
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    # each fold model traces its predict step once; TF warns about "retracing" past 5 models
+    tf_log.setLevel(logging.ERROR)
+    try:
+        parts, errors, overexposed = _predict_jobs(jobs, bundle, down_dir, batch_size, workers,
+                                                   snap, progress)  # fmt: skip
+    finally:
+        tf_log.setLevel(level)
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTPUT_COLUMNS)
+    if times is not None:  # back to the requested order, one row per requested row
+        want = table.assign(filepath=table["filepath"].map(str))
+        rows = want.merge(rows, on=["filepath", "time"], how="left", validate="one_to_one")
+    return Result(
+        rows=rows[OUTPUT_COLUMNS].reset_index(drop=True),
+        errors=pd.DataFrame(errors, columns=["filepath", "error"]),
+        overexposed=overexposed,
+        videos=len(jobs),
+    )
+
+
+def _predict_jobs(
+    jobs: list[tuple[Path, list[int] | None]],
+    bundle: Bundle,
+    down_dir: Path | None,
+    batch_size: int,
+    workers: int,
+    snap: bool,
+    progress: bool,
+) -> tuple[list[pd.DataFrame], list[dict], list[str]]:
+    """Per video: its rows (NaN distances if unreadable), errors, overexposed paths."""
+    parts: list[pd.DataFrame] = []
+    errors: list[dict] = []
+    overexposed: list[str] = []
     for video in tqdm(
         _read_ahead(jobs, bundle, down_dir, max(1, workers)),
         total=len(jobs), desc="videos", unit="video", disable=not progress,
@@ -278,16 +311,7 @@ def predict(
                  "distance": distance}
             )
         )  # fmt: skip
-    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTPUT_COLUMNS)
-    if times is not None:  # back to the requested order, one row per requested row
-        want = table.assign(filepath=table["filepath"].map(str))
-        rows = want.merge(rows, on=["filepath", "time"], how="left", validate="one_to_one")
-    return Result(
-        rows=rows[OUTPUT_COLUMNS].reset_index(drop=True),
-        errors=pd.DataFrame(errors, columns=["filepath", "error"]),
-        overexposed=overexposed,
-        videos=len(jobs),
-    )
+    return parts, errors, overexposed
 
 
 def errors_path(out: str | Path) -> Path:
