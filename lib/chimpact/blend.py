@@ -144,6 +144,7 @@ def run(run_ids: list[str], ctx: profiles.Context, name: str | None = None) -> d
         "overexposed_mae_down": over_mae(best("down")),
         "test_rows": int(len(sub)),
         "test_rows_fallback": int(missing.sum()),
+        "test_fallback_videos": sorted(set(fmt.loc[missing, "video_id"])),
         "test_fallback_distance": fallback,
         "submission": str(sub_path),
         "profile": ctx.profile.name,
