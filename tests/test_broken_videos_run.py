@@ -8,7 +8,6 @@ documented fallback (the train median) and named in summary.json.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
