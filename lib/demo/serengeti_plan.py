@@ -267,11 +267,15 @@ ACTIVITY: dict[str, np.ndarray] = {
 }
 
 
-def draw_time(rng: np.random.Generator, season: Season, activity: str) -> datetime:
+def draw_day(rng: np.random.Generator, season: Season) -> date:
+    return season.start + timedelta(days=int(rng.integers(0, season.days)))
+
+
+def draw_time(rng: np.random.Generator, day: date, activity: str) -> datetime:
+    """A time of day on `day` that follows an activity pattern (see ACTIVITY)."""
     weights = ACTIVITY[activity] / ACTIVITY[activity].sum()
-    day = int(rng.integers(0, season.days))
     second = int(rng.choice(24, p=weights)) * 3600 + int(rng.integers(0, 3600))
-    return datetime.combine(season.start, datetime.min.time()) + timedelta(days=day, seconds=second)
+    return datetime.combine(day, datetime.min.time()) + timedelta(seconds=second)
 
 
 def hour_of(when: datetime) -> float:
@@ -285,9 +289,35 @@ def is_night(when: datetime) -> bool:
 # ---------------------------------------------------------------- events
 
 
-def species_weights(month: int, herd_only: bool = False) -> np.ndarray:
+# Species that favour a habitat are seen more often at its cameras (and others less), so a
+# site's own history is informative, as it is in the real survey.
+HABITAT_AFFINITY: dict[str, dict[str, float]] = {
+    "plains": {"gazellethomsons": 1.8, "gazellegrants": 1.6, "wildebeest": 1.3, "ostrich": 2.0,
+               "koribustard": 2.0, "topi": 1.5, "cheetah": 2.0, "jackal": 1.6, "hare": 1.5,
+               "secretarybird": 2.0, "impala": 0.4, "giraffe": 0.5, "dikdik": 0.2,
+               "bushbuck": 0.2, "baboon": 0.4, "monkeyvervet": 0.3},
+    "woodland": {"impala": 2.0, "giraffe": 1.8, "elephant": 1.5, "dikdik": 2.5, "buffalo": 1.2,
+                 "guineafowl": 1.5, "warthog": 1.3, "gazellethomsons": 0.5, "ostrich": 0.4,
+                 "koribustard": 0.5},
+    "kopje": {"baboon": 2.5, "leopard": 3.0, "monkeyvervet": 1.5, "reptiles": 3.0,
+              "rodents": 2.5, "mongoose": 2.0, "lionfemale": 1.5, "lionmale": 1.5,
+              "porcupine": 2.0, "vulture": 1.5},
+    "riverine": {"hippopotamus": 5.0, "waterbuck": 4.0, "bushbuck": 4.0, "reedbuck": 2.5,
+                 "buffalo": 1.6, "elephant": 1.5, "monkeyvervet": 3.0, "baboon": 1.5,
+                 "otherbird": 1.5, "gazellethomsons": 0.4, "gazellegrants": 0.5},
+}  # fmt: skip
+
+
+def species_weights(month: int, habitat: str, herd_only: bool = False) -> np.ndarray:
+    """Probability of each species for a visit in `month` at a camera in `habitat`."""
+    affinity = HABITAT_AFFINITY[habitat]
     weights = np.array(
-        [ECOLOGY[s].weight * (migration(month) if ECOLOGY[s].migratory else 1.0) for s in SPECIES]
+        [
+            ECOLOGY[s].weight
+            * (migration(month) if ECOLOGY[s].migratory else 1.0)
+            * affinity.get(s, 1.0)
+            for s in SPECIES
+        ]
     )
     if herd_only:
         weights *= np.array([ECOLOGY[s].herd for s in SPECIES], dtype=float)
@@ -312,19 +342,20 @@ def plan_events(
         force_herd = season.number >= 9  # the stacking and the test seasons need herds
         while made < wanted:
             site = active[int(rng.integers(len(active)))]
-            month_weights = species_weights(_mid_month(season))
-            herd_weights = species_weights(_mid_month(season), herd_only=True)
+            day = draw_day(rng, season)
             near = [s for s in neighbours(sites, site) if s in active]
             herd_possible = bool(near) and wanted - made >= 2
+            weights = species_weights(day.month, site.habitat)
             if force_herd and herd_possible:
+                herd_weights = species_weights(day.month, site.habitat, herd_only=True)
                 main = SPECIES[int(rng.choice(len(SPECIES), p=herd_weights))]
             else:
-                main = SPECIES[int(rng.choice(len(SPECIES), p=month_weights))]
+                main = SPECIES[int(rng.choice(len(SPECIES), p=weights))]
             eco = ECOLOGY[main]
-            when = draw_time(rng, season, eco.activity)
+            when = draw_time(rng, day, eco.activity)
             species = [main]
             if rng.random() < SECOND_SPECIES:
-                species.append(_companion(rng, main, month_weights))
+                species.append(_companion(rng, main, weights))
             herd = herd_possible and eco.herd and (force_herd or rng.random() < HERD_EVENT_SHARE)
             cameras = [site]
             if herd:
@@ -349,17 +380,10 @@ def plan_events(
             event += 1
         for _ in range(total - made):
             site = active[int(rng.integers(len(active)))]
-            drafts.append(
-                Draft(
-                    season.number, site, draw_time(rng, season, "empty"), (), event, "empty", False
-                )
-            )
+            when = draw_time(rng, draw_day(rng, season), "empty")
+            drafts.append(Draft(season.number, site, when, (), event, "empty", False))
             event += 1
     return drafts
-
-
-def _mid_month(season: Season) -> int:
-    return (season.start + timedelta(days=season.days // 2)).month
 
 
 def _companion(rng: np.random.Generator, main: str, weights: np.ndarray) -> str:
@@ -482,7 +506,7 @@ def plan_sequence(
     shots = []
     for offset in offsets:
         if night:
-            g = flash * float(rng.normal(1.0, 0.025))
+            g = flash * float(rng.normal(1.0, 0.015))  # the flash recharges unevenly
             gains = (g, g, g)
         else:
             g = (0.55 + 0.6 * elevation**0.5) * cloudiness * float(rng.normal(1.0, 0.01))

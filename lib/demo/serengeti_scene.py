@@ -285,14 +285,14 @@ def _scatter(rng: np.random.Generator, painter: _Painter, site: Site) -> None:
             "bare": (0, 2),
             "bush": (2, 7),
             "rock": (0, 1),
-            "mound": (0, 2),
+            "mound": (0, 1),
         },
         "woodland": {
             "acacia": (3, 8),
             "bare": (3, 8),
             "bush": (4, 10),
             "rock": (0, 2),
-            "mound": (0, 2),
+            "mound": (0, 1),
         },
         "kopje": {
             "acacia": (1, 4),
@@ -414,34 +414,35 @@ def _bush(rng: np.random.Generator, painter: _Painter, cam: Camera, x: float, z:
 
 
 def _rocks(rng: np.random.Generator, painter: _Painter, cam: Camera, x: float, z: float) -> None:
-    """A kopje: granite boulders resting on the ground and on each other, lit from above."""
+    """A kopje: rounded granite boulders resting on the ground and on each other, lit from
+    above (a darker underside)."""
     s = cam.focal / z
-    base = rng.uniform([138, 128, 114], [176, 166, 150])
+    base = rng.uniform([128, 120, 108], [168, 158, 142])
     for _ in range(int(rng.integers(2, 7))):
         bx = x + rng.uniform(-4, 4)
-        rx, ry = rng.uniform(1.0, 4.0), rng.uniform(0.7, 2.2)
-        by = ry * 0.85 + (ry * rng.uniform(0.8, 1.4) if rng.random() < 0.3 else 0.0)
-        px, py = _to_px(cam, bx, by, z)
-        dark = tuple(int(v) for v in base * 0.7)
-        light = tuple(int(v) for v in base * rng.uniform(0.95, 1.1))
-        painter.shape("ellipse", [px - rx * s, py - ry * s, px + rx * s, py + ry * s], z, dark)
-        painter.shape(
-            "ellipse",
-            [px - 0.9 * rx * s, py - ry * s, px + 0.8 * rx * s, py + 0.6 * ry * s],
-            z - 0.01,
-            light,
-        )
+        rx, ry = rng.uniform(1.0, 3.5), rng.uniform(0.9, 2.6)
+        by = 0.4 * ry + (ry * rng.uniform(0.8, 1.2) if rng.random() < 0.3 else 0.0)
+        cx, cy = _to_px(cam, bx, by, z)
+        angles = np.linspace(0, 2 * math.pi, 24, endpoint=False)
+        radius = 1 + 0.08 * np.sin(angles * rng.integers(2, 5) + rng.uniform(0, 6))
+        outline = [
+            (cx + rx * s * r * math.cos(a), cy - ry * s * r * min(1.0, 0.6 + math.sin(a)))
+            for a, r in zip(angles.tolist(), radius.tolist(), strict=True)
+        ]
+        lit = [(px, py - 0.12 * ry * s) for px, py in outline[1:12]]
+        painter.shape("poly", [v for p in outline for v in p], z, _tone(base, 0.72))
+        painter.shape("poly", [v for p in lit for v in p], z - 0.01, _tone(base, 1.05))
 
 
 def _mound(rng: np.random.Generator, painter: _Painter, cam: Camera, x: float, z: float) -> None:
-    """A termite mound: a lumpy, reddish cone."""
-    height, width = rng.uniform(0.5, 2.0), rng.uniform(0.8, 2.0)
-    colour = tuple(int(v) for v in rng.uniform([150, 102, 72], [178, 124, 90]))
+    """A termite mound: a lumpy cone of red-brown earth."""
+    height, width = rng.uniform(0.4, 1.4), rng.uniform(0.8, 1.8)
+    colour = tuple(int(v) for v in rng.uniform([140, 104, 80], [166, 122, 94]))
     outline = []
     for t in np.linspace(0, 1, 13):
         bump = 1 + 0.08 * math.sin(7 * t + rng.uniform(0, 0.5))
-        y = height * math.sin(math.pi * t) ** 0.6 * bump
-        outline.append(_to_px(cam, x + (t - 0.5) * width * (1 - 0.2 * y / height), y, z))
+        y = height * math.sin(math.pi * t) ** 0.8 * bump
+        outline.append(_to_px(cam, x + (t - 0.5) * width, y, z))
     painter.shape("poly", [v for p in outline for v in p], z, colour)
 
 
