@@ -2,7 +2,7 @@
 
 Speed comes from drawing the site's scene once and then doing little per shot: copy the
 scene, paste each animal as a small sprite, paste the wind-shifted foreground grass, apply the
-shot's light with a lookup table, add a window of a per-site noise field, stamp the strip and
+shot's light with a lookup table, add a window of a shared noise field, stamp the strip and
 encode the JPEG. A 2048x1536 shot costs tens of milliseconds, most of it in the JPEG encoder.
 """
 
@@ -17,7 +17,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from lib.demo.serengeti_bodies import LAYERS, Shape, animal_shapes, box_of
 from lib.demo.serengeti_plan import Sequence, Site
-from lib.demo.serengeti_scene import LUMA, build_scene, draw_strip, infrared_gain, smooth_noise
+from lib.demo.serengeti_scene import build_scene, draw_strip, infrared_gain, smooth_noise
 from lib.fileio import write_bytes
 
 DAY_NOISE, NIGHT_NOISE = 2.0, 3.5  # sensor noise sigma in 8-bit values (IR is grainier)
@@ -97,7 +97,8 @@ def _add_noise(image: Image.Image, seq: Sequence, k: int) -> Image.Image:
     rng = np.random.default_rng([*seq.seed, k, 1])
     dy, dx = (int(v) for v in rng.integers(0, NOISE_PAD, 2))
     w, h = image.size
-    field = noise_field(seq.seed[0], (w, h), seq.night).crop((dx, dy, dx + w, dy + h))
+    master = seq.seed[0]  # the demo's seed: one noise field per demo, image size and mode
+    field = noise_field(master, (w, h), seq.night).crop((dx, dy, dx + w, dy + h))
     return ImageChops.add(image, field, 1.0, -128)
 
 
@@ -238,7 +239,3 @@ def encode(image: Image.Image, seq: Sequence, k: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, exif=exif)
     return buffer.getvalue()
-
-
-def luminance(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("RGB"), dtype=np.float32) @ LUMA

@@ -22,7 +22,6 @@ from lib.demo.serengeti_bodies import Camera
 from lib.demo.serengeti_plan import Site
 
 RGB = tuple[int, int, int]
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 SKY_DEPTH = 1000.0  # metres assigned to the sky in the depth map
 HAZE_DEPTH = 350.0  # metres over which distant things fade into the horizon colour
 
@@ -62,10 +61,12 @@ def infrared_gain(depth: np.ndarray | float) -> np.ndarray | float:
 # ---------------------------------------------------------------- textures
 
 
-def smooth_noise(rng: np.random.Generator, width: int, height: int, cells: tuple[int, int]):
+def smooth_noise(
+    rng: np.random.Generator, width: int, height: int, cells: tuple[int, int]
+) -> np.ndarray:
     """Value noise in 0..1: a grid of `cells` (columns, rows) random values, upsampled."""
     small = rng.random((max(2, cells[1]), max(2, cells[0]))).astype(np.float32)
-    image = Image.fromarray(small, mode="F").resize((width, height), Image.Resampling.BICUBIC)
+    image = Image.fromarray(small).resize((width, height), Image.Resampling.BICUBIC)
     return np.asarray(image, dtype=np.float32)
 
 
@@ -97,7 +98,7 @@ def build_scene(site: Site) -> Scene:
     depth = np.repeat(ground_depth[:, None], w, axis=1)
     dry, green, grass = _backdrop(rng, site, horizon_colour)
     dry_img, green_img = Image.fromarray(dry), Image.fromarray(green)
-    depth_img = Image.fromarray(depth, mode="F")
+    depth_img = Image.fromarray(depth)
     painter = _Painter(dry_img, green_img, depth_img, horizon_colour)
     _ridges(rng, painter, cam, horizon_colour)
     _blades(rng, painter, cam, *grass)
