@@ -53,7 +53,8 @@ METADATA_COLUMNS = ["seq_id", "file_name", "datetime"]
 LABEL_COLUMNS = ["seq_id", *CLASSES]
 TRUTH_COLUMNS = [
     "file_name", "seq_id", "split", "season", "site", "roll", "capture", "shot", "datetime",
-    "night", "species", "individuals", "visible", "boxes", "event", "event_kind", "damage",
+    "night", "species", "individuals", "visible", "nearest_m", "boxes", "event", "event_kind",
+    "damage",
     "mode", "site_x_km", "site_y_km", "habitat",
 ]  # fmt: skip
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -235,12 +236,14 @@ def _truth_table(seqs: Iterable[Sequence]) -> pd.DataFrame:
                 f"{x2 / cam.width:.4f},{y2 / cam.height:.4f}"
                 for sp, (x1, y1, x2, y2) in boxes
             )
+            nearest = min((a.poses[k].z for a in s.animals), default=None)
             rows.append(
                 (
                     name, s.seq_id, s.split, s.season, s.site.site_id, s.roll, s.capture, k,
                     shot.when.strftime(DATETIME_FORMAT), int(s.night),
-                    " ".join(s.species) or EMPTY, len(s.animals), len(boxes), text, s.event,
-                    s.kind, shot.damage, "L" if s.night and s.site.brand == "dark" else "RGB",
+                    " ".join(s.species) or EMPTY, len(s.animals), len(boxes), nearest, text,
+                    s.event, s.kind, shot.damage,
+                    "L" if s.night and s.site.brand == "dark" else "RGB",
                     s.site.x_km, s.site.y_km, s.site.habitat,
                 )
             )  # fmt: skip
