@@ -476,7 +476,7 @@ def _tufts(rng: np.random.Generator, site: Site) -> tuple[dict[str, Image.Image]
             for _ in range(int(rng.integers(40, 120))):
                 bx = centre + rng.normal(0, spread)
                 by = band - rng.uniform(0, 0.3) * band
-                length = rng.uniform(0.25, 0.95) * band
+                length = rng.uniform(0.25, 0.95) * by  # the tip stays inside the strip
                 lean = rng.normal(0, 0.25) * length
                 thick = max(1, round(rng.uniform(0.002, 0.005) * w))
                 tone = rng.uniform(0.75, 1.2)
