@@ -7,6 +7,7 @@ from dataclasses import asdict
 import pytest
 
 TINY = {"seed": 7, "videos": 10, "max_duration": 14, "overexposed_share": 0.3}
+TINY_SERENGETI = {"seed": 7, "sequences": 60, "image_size": (320, 240)}
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +72,14 @@ def tiny_bundle(tmp_path_factory):
         extract_config = {"size": None, "quality": 2, "white_value": 250, "white_share": 0.95}
         out = bundle.export(summary, extract_config, tmp_path_factory.mktemp("b") / "bundle")
     return out, originals
+
+
+@pytest.fixture(scope="session")
+def tiny_serengeti(tmp_path_factory):
+    """A small Serengeti demo folder in the real competition layout: 60 sequences over
+    S1-S11 at 320x240, with herd events, night shots and a few damaged files."""
+    from lib.demo import serengeti
+
+    out = tmp_path_factory.mktemp("demo") / "serengeti-tiny"
+    serengeti.generate(out, progress=False, workers=2, **TINY_SERENGETI)
+    return out
