@@ -64,7 +64,8 @@ def serialize(example: Mapping[str, Any], spec: Spec) -> bytes:
             features[name] = tf.train.Feature(
                 int64_list=tf.train.Int64List(value=[int(v) for v in values])
             )
-    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+    example = tf.train.Example(features=tf.train.Features(feature=features))
+    return example.SerializeToString(deterministic=True)  # map order fixed: same bytes each run
 
 
 def feature_description(spec: Spec) -> dict:

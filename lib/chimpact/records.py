@@ -98,6 +98,7 @@ def build(
     }
     if manifest_path.is_file() and fileio.read_json(manifest_path).get("config") == config:
         return fileio.read_json(manifest_path)
+    fileio.remove_stale_temps(out)  # half-written shards of a killed build
     config_path = out / "config.json"
     if out.exists() and (not config_path.is_file() or fileio.read_json(config_path) != config):
         shutil.rmtree(out)  # shards of another configuration must not be mixed in
