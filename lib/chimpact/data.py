@@ -67,22 +67,23 @@ def dataset(
         ds = ds.cache()
     if training:
         ds = ds.shuffle(2048, seed=seed, reshuffle_each_iteration=True)
-    to_float = _augmenter(augment, prob) if training and augment else None
+    augmenting = bool(training and augment)
+    if augmenting:
+        # one stateless seed pair per element from a seeded stream: parallel map workers then
+        # draw the same transforms for the same elements every run (stateful ops would not)
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.random(seed=seed).batch(2)))
+        ds = ds.map(lambda elem, pair: (*elem, pair))
 
-    def finish(seq, y, keys):
+    def finish(seq, y, keys, pair=None):
         x = tf.cast(seq, tf.float32) / 255.0
-        if to_float is not None:
-            x = to_float(x)
+        if augmenting:
+            from lib.augment import augment as apply_policy
+
+            x = apply_policy(x, augment, prob, seed=pair)
         return x, y, keys
 
-    ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=not training)
+    ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
-
-
-def _augmenter(policy: str, prob: float):
-    from lib import augment
-
-    return augment.make_augmenter(policy, prob)
 
 
 def without_keys(ds: tf.data.Dataset) -> tf.data.Dataset:
