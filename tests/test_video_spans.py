@@ -24,15 +24,24 @@ from lib.video import (
     runs,
 )
 
+NO_SCENECUT = ["-sc_threshold", "1000000000"]  # keyframes only where the GOP says
+X264_NO_SCENECUT = ["-x264-params", "scenecut=0"]
 # name: (container, codec options, fps, seconds)
 VIDEOS = {
-    "h264-30fps": ("mp4", ["-c:v", "libx264", "-g", "37", "-keyint_min", "37", "-bf", "3",
-                           "-x264-params", "scenecut=0"], 30, 24.4),  # fmt: skip
-    "mpeg4-30fps": ("avi", ["-c:v", "mpeg4", "-g", "23", "-bf", "2", "-q:v", "5",
-                            "-sc_threshold", "1000000000", "-vtag", "XVID"], 30, 19.55),  # fmt: skip
+    "h264-30fps": (
+        "mp4",
+        ["-c:v", "libx264", "-g", "37", "-keyint_min", "37", "-bf", "3", *X264_NO_SCENECUT],
+        30,
+        24.4,
+    ),
+    "mpeg4-30fps": (
+        "avi",
+        ["-c:v", "mpeg4", "-g", "23", "-bf", "2", "-q:v", "5", *NO_SCENECUT, "-vtag", "XVID"],
+        30,
+        19.55,
+    ),
     "h264-1fps": ("mp4", ["-c:v", "libx264", "-g", "4", "-bf", "2"], 1, 30),
-    "mpeg4-1fps": ("avi", ["-c:v", "mpeg4", "-g", "5", "-q:v", "5",
-                           "-sc_threshold", "1000000000"], 1, 27),  # fmt: skip
+    "mpeg4-1fps": ("avi", ["-c:v", "mpeg4", "-g", "5", "-q:v", "5", *NO_SCENECUT], 1, 27),
 }
 
 
