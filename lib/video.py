@@ -372,7 +372,7 @@ class SpanPlan:
     segments: tuple[Segment, ...]
     one_pass: bool  # a single run from the start, no seek
     decoded_seconds: float  # seconds of video the plan decodes (estimated from the index)
-    one_pass_seconds: float  # seconds one pass up to the last needed second decodes
+    one_pass_seconds: float  # seconds one pass (from 0 up to the last needed second) decodes
     reason: str = ""  # why one pass was chosen, if it was
 
     @property
@@ -411,7 +411,6 @@ def plan_spans(
     last_out = max(index.outputs - 1, 0)
     wanted = tuple(sorted({min(s, last_out) for s in needed_t}))
     origin = min(index.start, 0.0)
-    one_pass_seconds = max(0.0, min(wanted[-1] + 1.0, index.end) - origin)
 
     def entry(first: int) -> tuple[float, float]:
         """(keyframe, -ss) for a run starting at `first`; (origin, 0) means no seek."""
@@ -426,9 +425,11 @@ def plan_spans(
         stop = index.end if open_end else min(last + 1.0, index.end)
         return Segment(seek, first, last, start, stop, open_end)
 
+    whole = segment(0.0, origin, wanted[0], wanted[-1])
+    one_pass_seconds = whole.decoded
+
     def one_pass(reason: str) -> SpanPlan:
-        seg = segment(0.0, origin, wanted[0], wanted[-1])
-        return SpanPlan(needed_t, wanted, (seg,), True, seg.decoded, one_pass_seconds, reason)
+        return SpanPlan(needed_t, wanted, (whole,), True, whole.decoded, whole.decoded, reason)
 
     if round_half_away(index.start) != 0:
         return one_pass("the first frame is not at second 0")
@@ -460,6 +461,12 @@ class SpanFrames:
     last: int  # last frame index: len(frames_at_1fps(path, max(needed) + 1)) - 1
     plan: SpanPlan
     fallback: str = ""  # why the one-pass reference method ran instead, if it did
+
+    @property
+    def decoded_seconds(self) -> float:
+        """Seconds of video decoded (estimated from the index), the rescue pass included."""
+        extra = self.plan.one_pass_seconds if self.fallback else 0.0
+        return self.plan.decoded_seconds + extra
 
 
 def frames_at_seconds(
@@ -529,7 +536,7 @@ def _decode_segments(
         cmd += ["-i", str(path)]
         mine = [s for s in plan.wanted if seg.first <= s <= seg.last]
         expr = _select_expression(mine, tail if seg.open_end else None)
-        chains.append(f"[{j}:v:0]fps=1,select='{expr}',showinfo@s{j}{post}[v{j}]")
+        chains.append(f"[{j}:v:0]fps=1,select='{expr}',showinfo@s{j}=checksum=0{post}[v{j}]")
     n = len(chains)
     if n > 1:
         chains.append("".join(f"[v{j}]" for j in range(n)) + f"concat=n={n}:v=1:a=0[out]")

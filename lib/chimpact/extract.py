@@ -145,7 +145,7 @@ def _extract_source(
     setattr(res, f"frames_{source}", got.last + 1)
     setattr(res, f"last_{source}", got.last)
     setattr(res, f"stored_{source}", len(got.frames))
-    setattr(res, f"decoded_s_{source}", round(plan.decoded_seconds, 3))
+    setattr(res, f"decoded_s_{source}", round(got.decoded_seconds, 3))
     setattr(res, f"one_pass_s_{source}", round(plan.one_pass_seconds, 3))
     setattr(res, f"seeks_{source}", plan.seeks)
     return got.frames
