@@ -244,14 +244,18 @@ def _last_line(text: str) -> str:
 # index promised is redone by `frames_at_1fps` itself: a mismatch costs time, never a wrong frame.
 #
 # Cost model (`plan_spans`): decoding costs in proportion to the seconds of video decoded, and a
-# seek adds `seek_cost` seconds' worth (one more input: open, seek, decoder and filter set-up);
-# the frames from the keyframe to the run are counted as decoded. Going left to right over the
+# seek adds `seek_cost` seconds' worth (one more input: open, seek, decoder and filter set-up,
+# SEEK_CPU_S of CPU, expressed in seconds of this video by its size, rate and codec); the
+# frames from the keyframe to the run are counted as decoded. Going left to right over the
 # runs of needed seconds, the gap to the next run is decoded through when that costs no more
 # than seeking past it. If the plan still costs `one_pass_share` or more of one pass, one pass
 # (from 0, no seek) is used: the saving would not pay for the extra moving parts.
 
 NOPTS = -(2**63)  # AV_NOPTS_VALUE as framecrc prints it
-SEEK_COST_S = 1.0  # one extra seek, in seconds of decoding (about 40 ms of CPU at 720p H.264)
+SEEK_CPU_S = 0.03  # CPU seconds one more input costs (open, seek, decoder and filters)
+# CPU nanoseconds to decode one pixel of one frame, single-threaded; measured on 1280x720 at 30 fps
+# and ~2 Mbit/s (bench/extract.py): H.264 about 0.05 s per second of video, MPEG-4 part 2 0.0125.
+DECODE_NS_PER_PIXEL = {"h264": 1.8, "hevc": 2.5, "mpeg4": 0.45, "msmpeg4v3": 0.45, "mjpeg": 3.0}
 ONE_PASS_SHARE = 0.85  # plans costing at least this share of one pass use one pass
 SEEK_AIM_S = 0.2  # -ss this far past the keyframe wanted (ffmpeg backs off 3/23 s)
 SEEK_SLACK_S = 0.1  # safety on the latest -ss that still decodes a run's first second
@@ -273,6 +277,19 @@ class VideoIndex:
     keyframes: tuple[float, ...]
     max_gap: float  # longest step between consecutive frames in display order
     frames: int
+    codec: str = ""
+
+    @property
+    def decode_cpu_per_second(self) -> float:
+        """Estimated CPU seconds to decode one second of this video (one thread)."""
+        per_pixel = DECODE_NS_PER_PIXEL.get(self.codec, DECODE_NS_PER_PIXEL["h264"]) * 1e-9
+        fps = self.fps if math.isfinite(self.fps) and self.fps > 0 else 30.0
+        return per_pixel * self.width * self.height * fps
+
+    @property
+    def seek_cost(self) -> float:
+        """What one extra seek costs, in seconds of decoding this video (see SEEK_CPU_S)."""
+        return min(max(SEEK_CPU_S / max(self.decode_cpu_per_second, 1e-9), 0.25), 60.0)
 
     @property
     def outputs(self) -> int:
@@ -291,6 +308,14 @@ def round_half_away(x: float) -> int:
 
 
 _TB = re.compile(r"^#tb 0: (\d+)/(\d+)", re.M)
+
+
+def video_index(path: str | Path, timeout: float = 120) -> VideoIndex:
+    """The index read from the container when it is a simple MP4 or AVI (no process, about a
+    millisecond; lib/video_index.py), else from ffmpeg (`index_video`)."""
+    from lib.video_index import read_index
+
+    return read_index(path) or index_video(path, timeout=timeout)
 
 
 def index_video(path: str | Path, timeout: float = 120) -> VideoIndex:
@@ -344,6 +369,7 @@ def index_video(path: str | Path, timeout: float = 120) -> VideoIndex:
         keyframes=tuple(sorted(keys)),
         max_gap=float(np.diff(times).max()) if len(times) > 1 else 0.0,
         frames=len(times),
+        codec=stream.group(1),
     )
 
 
@@ -395,16 +421,20 @@ def plan_spans(
     needed: Iterable[int],
     index: VideoIndex,
     *,
-    seek_cost: float = SEEK_COST_S,
+    seek_cost: float | None = None,
     one_pass_share: float = ONE_PASS_SHARE,
 ) -> SpanPlan:
     """Decide which runs of needed seconds to decode, by the cost model described above.
 
-    `seek_cost` is the price of one extra seek in seconds of decoding; `one_pass_share` is the
+    `seek_cost` is the price of one extra seek in seconds of decoding this video (None: the
+    index's estimate, SEEK_CPU_S over the CPU one second of it takes to decode - a seek is
+    worth more seconds of a small, cheap video than of a large one); `one_pass_share` is the
     share of the one-pass cost at or above which one pass is used anyway (above 1.0: only when
     seeking saves nothing; 0.0: always one pass). Seconds past the end of the video are planned
     as its last second, which is what the one-pass method gives for them.
     """
+    if seek_cost is None:
+        seek_cost = index.seek_cost
     needed_t = tuple(sorted({int(s) for s in needed}))
     if not needed_t or needed_t[0] < 0:
         raise ValueError(f"needed seconds must be non-negative and not empty, got {needed_t[:5]}")
@@ -479,7 +509,7 @@ def frames_at_seconds(
     threads: int = 1,
     timeout: float = 600,
     index: VideoIndex | None = None,
-    seek_cost: float = SEEK_COST_S,
+    seek_cost: float | None = None,
     one_pass_share: float = ONE_PASS_SHARE,
 ) -> SpanFrames:
     """JPEG frames (1 fps numbering) of the needed seconds, decoding only the spans holding them.
@@ -488,7 +518,7 @@ def frames_at_seconds(
     applies to each ffmpeg stage (decoder, filters, encoder): keep 1 when several workers run.
     """
     path = _checked(path)
-    index = index or index_video(path, timeout=timeout)
+    index = index or video_index(path, timeout=timeout)
     plan = plan_spans(needed, index, seek_cost=seek_cost, one_pass_share=one_pass_share)
     got = _decode_segments(path, plan, index, gamma, size, quality, threads, timeout)
     result = _assemble(plan, index, got)

@@ -36,7 +36,6 @@ from lib.chimpact.windows import STEPS, needed_seconds
 from lib.shard import WHOLE, Shard
 from lib.video import (
     ONE_PASS_SHARE,
-    SEEK_COST_S,
     WHITE_SHARE,
     WHITE_VALUE,
     VideoError,
@@ -70,7 +69,7 @@ class DecodeConfig:
     """How frames are decoded; never changes which frames land on disk, so not part of the key."""
 
     threads: int = 1  # ffmpeg threads per stage; 1 when several workers share the cores
-    seek_cost: float = SEEK_COST_S  # see lib.video.plan_spans
+    seek_cost: float | None = None  # see lib.video.plan_spans (None: from the video's size)
     one_pass_share: float = ONE_PASS_SHARE
 
 
