@@ -56,6 +56,7 @@ class Shard:
 
 
 WHOLE = Shard(0, 1)
+ALL = WHOLE  # the name the inference CLI uses
 
 
 def assign(key: str, count: int) -> int:

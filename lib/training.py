@@ -73,6 +73,60 @@ def _best_so_far(history: Path, monitor: str) -> float | None:
     return float(h[monitor].min()) if monitor in h and len(h) else None
 
 
+def _compiled(model: keras.Model, learning_rate: float) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="mae",
+        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+    )
+    return model
+
+
+class ModelSlot:
+    """One compiled model shared by the folds of a run (one architecture, one learning rate).
+
+    A new model per fold costs a build, a compile and fresh traces of the train, validation
+    and predict graphs: seconds per fold on a CPU, more than a demo fold's epoch (bench/infer.py).
+    `fresh` hands out the same model reset to exactly what `build()` + compile would give at
+    the current random seed: every variable (weights, batch-norm statistics, seed-generator
+    state) is copied from a throwaway build, which traces nothing, and the optimizer's
+    variables (step count, learning rate, moments, loss scale) go back to their initial values.
+    """
+
+    def __init__(self) -> None:
+        self.model: keras.Model | None = None
+        self._optimizer_start: list[np.ndarray] = []
+        self._learning_rate: float | None = None
+
+    def fresh(
+        self,
+        build: Callable[[], keras.Model],
+        strategy: tf.distribute.Strategy,
+        learning_rate: float,
+    ) -> keras.Model:
+        with strategy.scope():
+            init = build()
+            same = (
+                self.model is not None
+                and self._learning_rate == learning_rate
+                and [v.shape for v in init.variables] == [v.shape for v in self.model.variables]
+            )
+            if not same:
+                self.model = _compiled(init, learning_rate)
+                self.model.optimizer.build(self.model.trainable_variables)
+                self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
+                self._learning_rate = learning_rate
+                return self.model
+            assert self.model is not None
+            for dst, src in zip(self.model.variables, init.variables, strict=True):
+                dst.assign(src)
+            for var, value in zip(
+                self.model.optimizer.variables, self._optimizer_start, strict=True
+            ):
+                var.assign(value)
+        return self.model
+
+
 def fit(
     build: Callable[[], keras.Model],
     train_ds: tf.data.Dataset,
@@ -84,8 +138,13 @@ def fit(
     strategy: tf.distribute.Strategy,
     seed: int = 42,
     verbose: int = 2,
+    slot: ModelSlot | None = None,
 ) -> dict:
-    """Train one fold; returns {'best_val_mae', 'epochs'}; a finished fold is not trained again."""
+    """Train one fold; returns {'best_val_mae', 'epochs'}; a finished fold is not trained again.
+
+    With a `slot`, the model compiled for an earlier fold is reused (reset to what `build`
+    gives under `seed`) and stays in `slot.model`, holding the last epoch's weights.
+    """
     fold_dir = Path(fold_dir)
     done = fold_dir / "done.json"
     if done.is_file() and Path(weights_path).is_file():
@@ -93,13 +152,11 @@ def fit(
     fold_dir.mkdir(parents=True, exist_ok=True)
     history = fold_dir / "history.csv"
     keras.utils.set_random_seed(seed)  # weights init, shuffling and augmentation draws
-    with strategy.scope():
-        model = build()
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss="mae",
-            metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
-        )
+    if slot is not None:
+        model = slot.fresh(build, strategy, learning_rate)
+    else:
+        with strategy.scope():
+            model = _compiled(build(), learning_rate)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
         keras.callbacks.ReduceLROnPlateau(
@@ -114,8 +171,15 @@ def fit(
         ),
         keras.callbacks.CSVLogger(str(history), append=True),
     ]
+    steps = int(train_ds.cardinality())
+    if steps > 0:
+        # One iterator for all epochs: Keras otherwise opens a new one per epoch, and each
+        # re-instantiates the augmentation graph (~0.2-0.4 s of CPU per epoch on the demo).
+        # Shuffle and augmentation streams still change every epoch (reshuffle per iteration).
+        train_ds = train_ds.repeat()
     model.fit(
         train_ds,
+        steps_per_epoch=steps if steps > 0 else None,
         validation_data=val_ds,
         epochs=epochs,
         callbacks=callbacks,

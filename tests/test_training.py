@@ -76,3 +76,47 @@ def test_a_finished_fold_is_not_trained_again(tmp_path):
     stamp = weights.stat().st_mtime_ns
     again = training.fit(None, None, None, fold, weights, 2, 1e-2, strategy, verbose=0)
     assert again == first and weights.stat().st_mtime_ns == stamp
+
+
+def _build_bn_dropout():
+    inp = keras.Input((8,))
+    x = keras.layers.Dense(6, activation="relu")(inp)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Dropout(0.3)(x)  # its seed generator must be reset too
+    return keras.Model(inp, keras.layers.Dense(1)(x))
+
+
+def test_a_model_reused_across_folds_trains_exactly_like_fresh_ones(tmp_path):
+    """ModelSlot skips rebuilding and retracing per fold; results must not change."""
+    strategy = training.select_strategy("default")
+
+    def folds(root, slot):
+        out = []
+        for k in range(3):
+            weights = root / f"w{k}.weights.h5"
+            training.fit(
+                _build_bn_dropout,
+                _data(16, k),
+                _data(8, 10 + k),
+                root / f"fold{k}",
+                weights,
+                3,
+                1e-2,
+                strategy,
+                seed=100 + k,
+                verbose=0,
+                slot=slot,
+            )
+            model = _build_bn_dropout()
+            model.load_weights(weights)
+            out.append((pd.read_csv(root / f"fold{k}" / "history.csv"), model.get_weights()))
+        return out
+
+    slot = training.ModelSlot()
+    fresh, reused = folds(tmp_path / "fresh", None), folds(tmp_path / "reused", slot)
+    assert slot.model is not None
+    for (h1, w1), (h2, w2) in zip(fresh, reused, strict=True):
+        pd.testing.assert_frame_equal(h1, h2, check_exact=False, rtol=1e-6)
+        assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(w1, w2, strict=True))
+    assert not np.allclose(fresh[0][1][0], fresh[1][1][0])  # folds really differ
+    assert len({round(float(h["loss"].iloc[0]), 6) for h, _ in fresh}) == 3

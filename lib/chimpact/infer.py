@@ -2,22 +2,47 @@
 
 The models are rebuilt from the run's own config.json, so inference does not depend on the
 profile the notebook was started with - only on what the run folder says about itself.
+
+One model is built and its predict graph traced once per run; each fold's weights are loaded
+into it in turn (bench/infer.py measures the saving over building one model per fold).
+`shard=Shard(i, N)` predicts every N-th test record only, into its own file; `merge_shards`
+assembles `test_pred.csv` once all N are there (the union equals a single-process run).
+
+    python -m lib.chimpact.infer --run RUN_ID --profile demo [--data DIR] [--shard i/N]
 """
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
 
 import pandas as pd
 
 from lib import fileio
 from lib.chimpact import records, runid
-from lib.chimpact.model import ModelConfig
-from lib.chimpact.train import load_fold_model, run_dir
+from lib.chimpact.model import ModelConfig, build_model
+from lib.chimpact.train import run_dir, weights_path
+from lib.records import record_count
+from lib.shard import ALL, Shard
+from lib.shard import parse as parse_shard
+
+
+def shard_path(run_id: str, shard: Shard) -> Path:
+    return run_dir(run_id) / "test_pred_shards" / f"shard{shard.index}of{shard.count}.csv"
 
 
 def predict_run(
-    run_id: str, work, strategy_kind: str = "auto", batch_size: int | None = None
+    run_id: str,
+    work,
+    strategy_kind: str = "auto",
+    batch_size: int | None = None,
+    shard: Shard = ALL,
 ) -> pd.DataFrame:
-    """Columns video_id, time, pred (fold mean) and pred_fold{k}; written to test_pred.csv."""
+    """Columns video_id, time, pred (fold mean) and pred_fold{k}; written to test_pred.csv.
+
+    With a shard other than 0/1 only that shard's rows are predicted and written to
+    `shard_path`; `test_pred.csv` is assembled when the last shard finishes.
+    """
     from lib import training
     from lib.chimpact import data as chdata
 
@@ -34,10 +59,12 @@ def predict_run(
     training.set_precision(strategy)
     batch = batch_size or config["batch_size"]
     files = records.files(work, spec.dataset, ["test"])
-    ds = chdata.dataset(files, spec.frames, mcfg.image_size, batch)
+    ds = chdata.dataset(files, spec.frames, mcfg.image_size, batch, shard=shard)
+    with strategy.scope():
+        model = build_model(mcfg)  # one graph for all folds: only the weights change
     merged: pd.DataFrame | None = None
     for k in range(config["n_splits"]):
-        model = load_fold_model(run_id, k, mcfg, strategy)
+        model.load_weights(weights_path(run_id, k))
         pred = training.predict_keyed(model, ds, batch, strategy).rename(
             columns={"pred": f"pred_fold{k}"}
         )
@@ -50,5 +77,68 @@ def predict_run(
     fold_cols = [c for c in merged.columns if c.startswith("pred_fold")]
     merged.insert(2, "pred", merged[fold_cols].mean(axis=1))
     merged = merged.sort_values(["video_id", "time"]).reset_index(drop=True)
-    fileio.write_csv(out / "test_pred.csv", merged)
+    if shard == ALL:
+        fileio.write_csv(out / "test_pred.csv", merged)
+        return merged
+    fileio.write_csv(shard_path(run_id, shard), merged)
+    if all(shard_path(run_id, Shard(i, shard.count)).is_file() for i in range(shard.count)):
+        merge_shards(run_id, shard.count, work)
     return merged
+
+
+def merge_shards(run_id: str, count: int, work) -> pd.DataFrame:
+    """Assemble test_pred.csv from N shard files; checks they cover every test row once."""
+    parts = []
+    for i in range(count):
+        path = shard_path(run_id, Shard(i, count))
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: shard {i}/{count} has not been predicted yet")
+        parts.append(pd.read_csv(path, dtype={"video_id": str}))
+    merged = pd.concat(parts, ignore_index=True)
+    if merged.duplicated(["video_id", "time"]).any():
+        raise RuntimeError(f"{run_id}: shards overlap; were they run with different files?")
+    spec = runid.parse(run_id)
+    expected = sum(record_count(f) for f in records.files(work, spec.dataset, ["test"]))
+    if len(merged) != expected:
+        raise RuntimeError(f"{run_id}: shards hold {len(merged)} rows, the test set {expected}")
+    merged = merged.sort_values(["video_id", "time"]).reset_index(drop=True)
+    fileio.write_csv(run_dir(run_id) / "test_pred.csv", merged)
+    return merged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.chimpact.infer",
+        description="Test predictions of one finished run (mean of its fold models).",
+    )
+    parser.add_argument("--run", required=True, help="run ID (a folder under runs/chimpact/)")
+    parser.add_argument("--profile", default="demo", help="demo | quick | full (finds the data)")
+    parser.add_argument("--data", default="", help="competition-layout folder ('' = demo data)")
+    parser.add_argument("--seed", type=int, default=42, help="demo data seed")
+    parser.add_argument("--shard", default="", help="i/N: predict every N-th test row only")
+    parser.add_argument(
+        "--merge",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only assemble test_pred.csv from N finished shards",
+    )
+    parser.add_argument("--strategy", default="auto")
+    args = parser.parse_args(argv)
+    shard = parse_shard(args.shard)
+
+    from lib import profiles
+
+    ctx = profiles.resolve("chimpact", args.profile, args.data, seed=args.seed)
+    if args.merge:
+        merged = merge_shards(args.run, args.merge, ctx.work)
+        print(f"{run_dir(args.run) / 'test_pred.csv'}: {len(merged)} rows from {args.merge} shards")
+        return 0
+    pred = predict_run(args.run, ctx.work, strategy_kind=args.strategy, shard=shard)
+    where = run_dir(args.run) / "test_pred.csv" if shard == ALL else shard_path(args.run, shard)
+    print(f"{where}: {len(pred)} rows (shard {shard})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

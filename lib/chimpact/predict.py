@@ -166,7 +166,7 @@ def _inputs(
     sel = middle(frames)
     seqs = [window(t, step, len(jpegs) - 1)[sel] for t in rows]
     unique = sorted({i for seq in seqs for i in seq})
-    pixels = decode_frames(tf.constant([jpegs[i] for i in unique]), size).numpy()
+    pixels = decode_frames(tf.constant([jpegs[i] for i in unique]), size, len(unique)).numpy()
     where = {i: k for k, i in enumerate(unique)}
     batch = np.stack([pixels[[where[i] for i in seq]] for seq in seqs])
     return batch.astype(np.float32) / np.float32(255.0)

@@ -103,6 +103,7 @@ def train_run(
     n_splits = config["n_splits"]
     oof_parts, fold_mae, fold_info = [], {}, {}
     labels = ctx_labels(ctx)
+    slot = training.ModelSlot()  # one compiled model for all folds (bench/infer.py: saves s/fold)
     for k in range(n_splits):
         train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
         keras.utils.set_random_seed(ctx.seed * 100 + k)  # before the datasets trace their ops
@@ -131,8 +132,12 @@ def train_run(
             strategy=strategy,
             seed=ctx.seed * 100 + k,
             verbose=verbose,
+            slot=slot,
         )
-        model = load_fold_model(run_id, k, mcfg, strategy)
+        if slot.model is None:  # fold finished earlier: nothing was built yet
+            slot.model = load_fold_model(run_id, k, mcfg, strategy)
+        model = slot.model
+        model.load_weights(weights_path(run_id, k))  # the fold's best epoch
         pred = training.predict_keyed(model, val, global_batch, strategy).assign(fold=k)
         pred = pred.merge(labels, on=["video_id", "time"], how="left", validate="one_to_one")
         fold_mae[f"fold{k}"] = float(np.abs(pred["pred"] - pred["distance"]).mean())

@@ -1,0 +1,98 @@
+"""The chimpact tf.data pipeline: right pixels, reproducible training epochs, shards, cache rule."""
+
+from io import BytesIO
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from bench.common import synthetic_frames, write_records
+from lib.chimpact import data as chdata
+from lib.shard import Shard
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """21 records of 11 camera-like 192x108 JPEG frames, in 3 shards."""
+    return write_records(tmp_path_factory.mktemp("rec"), 21, size=(192, 108), shard_size=8)
+
+
+def _all(ds):
+    xs, ys, vids, times = [], [], [], []
+    for x, y, k in ds:
+        xs.append(x.numpy())
+        ys.append(y.numpy())
+        vids += [v.decode() for v in k["video_id"].numpy()]
+        times += k["time"].numpy().tolist()
+    return np.concatenate(xs), np.concatenate(ys), list(zip(vids, times, strict=True))
+
+
+@pytest.mark.parametrize("size", [16, 48, 160])  # DCT 1/2 + area, full decode + area, enlarge
+def test_frames_match_a_plain_decode_and_resize(size):
+    """Whatever DCT scale and filter the decoder picks, the pixels are the frame's pixels."""
+    jpegs = synthetic_frames(3, size=(192, 108), seed=3)
+    got = chdata._decode(tf.constant(jpegs), size, 3).numpy()
+    assert got.shape == (3, size, size, 3) and got.dtype == np.uint8
+    ref = np.stack(
+        [
+            np.asarray(Image.open(BytesIO(j)).convert("RGB").resize((size, size), Image.BOX))
+            for j in jpegs
+        ]
+    ).astype(float)
+    if size > 108:  # enlarging: box is the wrong reference, bilinear is what we promise
+        ref = np.stack(
+            [
+                np.asarray(
+                    Image.open(BytesIO(j)).convert("RGB").resize((size, size), Image.BILINEAR)
+                )
+                for j in jpegs
+            ]
+        ).astype(float)
+    diff = np.abs(got.astype(float) - ref)
+    assert diff.mean() < 2.5, diff.mean()
+    assert np.percentile(diff, 99) < 16
+
+
+def test_evaluation_batches_keep_record_order_and_scale(files):
+    x, y, keys = _all(chdata.dataset(files, 7, 24, 5))
+    assert x.shape == (21, 7, 24, 24, 3) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.std() > 0.05
+    again = _all(chdata.dataset(files, 7, 24, 8, cache=False))
+    assert keys == again[2] and np.array_equal(x, again[0]) and np.array_equal(y, again[1])
+
+
+def test_a_training_epoch_is_reproducible_from_the_seed(files):
+    def epochs(seed):
+        ds = chdata.dataset(files, 7, 24, 4, training=True, augment="a4", prob=0.9, seed=seed)
+        return [_all(ds) for _ in range(2)]
+
+    first, second = epochs(5), epochs(5)
+    for a, b in zip(first, second, strict=True):
+        assert a[2] == b[2]  # order
+        assert np.array_equal(a[0], b[0])  # augmentation draws
+    assert first[0][2] != first[1][2]  # a new order every epoch
+    assert epochs(6)[0][2] != first[0][2]
+    assert sorted(first[0][2]) == sorted(first[1][2])  # every record once per epoch
+
+
+def test_a_training_set_too_big_for_memory_is_not_cached(files):
+    assert chdata.cache_fits(590, 7, 64)  # the demo
+    assert not chdata.cache_fits(12_183, 7, 512)  # the real train folds at 512 px: ~67 GB
+    x, _, keys = _all(chdata.dataset(files, 7, 24, 4, training=True, cache=False, seed=1))
+    assert sorted(keys) == sorted(_all(chdata.dataset(files, 7, 24, 4))[2])
+
+
+@pytest.mark.parametrize("count", [2, 3, 5])
+def test_shards_partition_the_records(files, count):
+    whole = _all(chdata.dataset(files, 7, 16, 4))
+    parts = [chdata.dataset(files, 7, 16, 4, shard=Shard(i, count)) for i in range(count)]
+    seen = []
+    for ds in parts:
+        x, y, keys = _all(ds)
+        assert int(ds.cardinality()) == -(-len(keys) // 4)  # Keras knows each shard's length
+        lookup = {k: i for i, k in enumerate(whole[2])}
+        idx = [lookup[k] for k in keys]
+        assert np.array_equal(x, whole[0][idx]) and np.array_equal(y, whole[1][idx])
+        seen += keys
+    assert sorted(seen) == sorted(whole[2]) and len(set(seen)) == len(seen)
