@@ -32,7 +32,7 @@ def _all(ds):
 def test_frames_match_a_plain_decode_and_resize(size):
     """Whatever DCT scale and filter the decoder picks, the pixels are the frame's pixels."""
     jpegs = synthetic_frames(3, size=(192, 108), seed=3)
-    got = chdata._decode(tf.constant(jpegs), size, 3).numpy()
+    got = chdata.decode_frames(tf.constant(jpegs), size, 3).numpy()
     assert got.shape == (3, size, size, 3) and got.dtype == np.uint8
     ref = np.stack(
         [
