@@ -106,7 +106,7 @@ def test_broken_videos_are_counted_and_named_not_fatal(broken_videos, tmp_path):
     errors = {
         "missing": "no such file",
         "zero_bytes": "file is empty (0 bytes)",
-        "text": "ffmpeg failed",
+        "text": "Invalid data found",
     }
     for case, text in errors.items():
         row = by_id.loc[cases[case]]

@@ -25,14 +25,14 @@ def _positive(value):
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "latest.json"
-    out.write_text(json.dumps({"extract": {"kept": True}}))  # an earlier run's section
+    out.write_text(json.dumps({"earlier": {"kept": True}}))  # an earlier run's section
     bench_run.run_sections(OURS, quick=True, out=out)
     return json.loads(out.read_text()), out
 
 
 def test_every_section_ran_and_the_file_says_on_what(results):
     data, out = results
-    assert data["extract"] == {"kept": True}  # merged, not overwritten
+    assert data["earlier"] == {"kept": True}  # merged, not overwritten
     for name in OURS:
         assert "error" not in data[name], data[name].get("error")
         assert data[name]["quick"] is True
@@ -76,10 +76,10 @@ def test_train_step_and_infer_sections_shape(results):
 
 
 def test_the_table_prints_every_section(results, capsys):
-    bench_run.print_table(results[0], ["extract", *OURS])
+    bench_run.print_table(results[0], ["earlier", *OURS])
     text = capsys.readouterr().out
     assert "pipeline.supply_over_demand" in text and "infer.run_total_s" in text
-    assert "train_step." in text and "extract.kept" in text
+    assert "train_step." in text and "earlier.kept" in text
 
 
 def test_run_bench_script_rejects_unknown_sections():

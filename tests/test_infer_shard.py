@@ -108,13 +108,3 @@ def test_shard_specs():
     for bad in ("4/4", "-1/2", "1/0", "1", "a/b", "1/2/3"):
         with pytest.raises(ValueError):
             parse(bad)
-    items = [f"v{i}" for i in range(11)][::-1]
-    parts = [Shard(i, 3).select(items) for i in range(3)]
-    assert sorted(sum(parts, [])) == sorted(items)
-    assert [len(p) for p in parts] == [4, 4, 3]
-    assert parts[1] == [
-        "v1",
-        "v3",
-        "v6",
-        "v9",
-    ]  # sorted: v0 v1 v10 v2 v3 ...: positions 1, 4, 7, 10
