@@ -84,8 +84,12 @@ def fit(
     strategy: tf.distribute.Strategy,
     seed: int = 42,
     verbose: int = 2,
+    loss="mae",
+    metrics: Callable[[], list] | None = None,
 ) -> dict:
-    """Train one fold; returns {'best_val_mae', 'epochs'}; a finished fold is not trained again."""
+    """Train one fold; returns {'best_val_mae' (or 'best_val_loss' for another loss), 'epochs'};
+    a finished fold is not trained again. `loss` is anything `compile` takes (chimpact: MAE);
+    `metrics` builds the compile metrics inside the strategy scope (default: RMSE, chimpact's)."""
     fold_dir = Path(fold_dir)
     done = fold_dir / "done.json"
     if done.is_file() and Path(weights_path).is_file():
@@ -97,8 +101,10 @@ def fit(
         model = build()
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
-            loss="mae",
-            metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+            loss=loss,
+            metrics=metrics()
+            if metrics is not None
+            else [keras.metrics.RootMeanSquaredError(name="rmse")],
         )
     callbacks = [
         keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
@@ -124,7 +130,8 @@ def fit(
     )
     h = pd.read_csv(history).drop_duplicates("epoch", keep="last")
     fileio.write_csv(history, h)
-    result = {"best_val_mae": float(h["val_loss"].min()), "epochs": int(len(h))}
+    key = "best_val_mae" if loss == "mae" else "best_val_loss"
+    result = {key: float(h["val_loss"].min()), "epochs": int(len(h))}
     fileio.write_json(done, result)
     return result
 
