@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 TINY = {"seed": 7, "videos": 10, "max_duration": 14, "overexposed_share": 0.3}
+TINY_SERENGETI = {"seed": 7, "sequences": 60, "image_size": (320, 240)}
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +27,14 @@ def tiny_extracted(tiny_chimpact, tmp_path_factory):
     work = tmp_path_factory.mktemp("work")
     manifest = extract.run(data, work, workers=2, progress=False)
     return data, work, manifest
+
+
+@pytest.fixture(scope="session")
+def tiny_serengeti(tmp_path_factory):
+    """A small Serengeti demo folder in the real competition layout: 60 sequences over
+    S1-S11 at 320x240, with herd events, night shots and a few damaged files."""
+    from lib.demo import serengeti
+
+    out = tmp_path_factory.mktemp("demo") / "serengeti-tiny"
+    serengeti.generate(out, progress=False, workers=2, **TINY_SERENGETI)
+    return out

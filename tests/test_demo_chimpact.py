@@ -217,8 +217,8 @@ def test_ensure_names_the_folder_and_generates_once(
     monkeypatch.setattr("lib.demo.chimpact.generate", lambda *a, **k: pytest.fail("regenerated"))
     assert demo.ensure("chimpact", seed=3, videos=2, max_duration=3) == folder
     assert not [p for p in folder.parent.iterdir() if p.name.endswith(".tmp")]
-    with pytest.raises(NotImplementedError, match="issue 4"):
-        demo.ensure("serengeti")
+    with pytest.raises(ValueError, match="sequences"):
+        demo.ensure("serengeti", videos=2)  # each track has its own size options
 
 
 def test_generate_refuses_a_non_empty_folder(tmp_path: Path) -> None:

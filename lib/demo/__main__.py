@@ -1,5 +1,7 @@
 """Command line: `python -m lib.demo --track chimpact [--out DIR] [--seed N] [--videos N]
-[--max-duration S]`. Prints the summary as JSON; exit code 2 for bad arguments."""
+[--max-duration S]` or `python -m lib.demo --track serengeti [--out DIR] [--seed N]
+[--sequences N] [--image-size WxH]`. Prints the summary as JSON; exit code 2 for bad
+arguments."""
 
 from __future__ import annotations
 
@@ -29,10 +31,22 @@ def positive(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def image_size(text: str) -> tuple[int, int]:
+    """argparse type: WIDTHxHEIGHT, e.g. 2048x1536."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+    if width < 64 or height < 48:
+        raise argparse.ArgumentTypeError(f"must be at least 64x48, got {text!r}")
+    return width, height
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lib.demo",
-        description="Generate demo competition data (videos and CSVs in the real layout).",
+        description="Generate demo competition data (videos or images and CSVs in the real "
+        "layout).",
     )
     parser.add_argument("--track", required=True, choices=TRACKS)
     parser.add_argument(
@@ -40,10 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=positive(0), default=42)
     parser.add_argument(
-        "--videos", type=positive(2), help="total videos, train + test (default 120)"
+        "--videos", type=positive(2), help="chimpact: total videos, train + test (default 120)"
     )
     parser.add_argument(
-        "--max-duration", type=positive(2), help="longest clip in seconds (default 60)"
+        "--max-duration", type=positive(2), help="chimpact: longest clip in seconds (default 60)"
+    )
+    parser.add_argument(
+        "--sequences",
+        type=positive(22),
+        help="serengeti: total sequences, train + test (default 800)",
+    )
+    parser.add_argument(
+        "--image-size", type=image_size, help="serengeti: WIDTHxHEIGHT (default 2048x1536)"
     )
     parser.add_argument("--workers", type=positive(1), help="processes (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -54,17 +76,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.track == "serengeti":
-        parser.error("the Serengeti demo generator is not written yet (issue 4)")
+        wrong = [
+            f for f, v in (("--videos", args.videos), ("--max-duration", args.max_duration)) if v
+        ]
+        options = {"sequences": args.sequences, "image_size": args.image_size}
+    else:
+        wrong = [
+            f for f, v in (("--sequences", args.sequences), ("--image-size", args.image_size)) if v
+        ]
+        options = {"videos": args.videos, "max_duration": args.max_duration}
+    if wrong:
+        parser.error(f"{', '.join(wrong)} does not apply to --track {args.track}")
+    options = {k: v for k, v in options.items() if v is not None}
     if args.out is None:
-        folder = ensure(args.track, args.seed, args.videos, args.max_duration)
+        folder = ensure(args.track, args.seed, **options)
         print(json.dumps({"out": str(folder), **read_json(folder / MARKER)}, indent=2))
         return 0
     out = args.out.expanduser().resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         parser.error(f"--out {out} exists and is not an empty folder; choose a new folder")
-    from lib.demo.chimpact import generate
+    if args.track == "serengeti":
+        from lib.demo.serengeti import generate
+    else:
+        from lib.demo.chimpact import generate  # type: ignore[assignment]
 
-    options = {k: v for k, v in (("videos", args.videos), ("max_duration", args.max_duration)) if v}
     with atomic_dir(out) as tmp:
         summary = generate(
             tmp, seed=args.seed, workers=args.workers, progress=not args.quiet, **options
