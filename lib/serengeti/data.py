@@ -81,7 +81,10 @@ def dataset(
         x = {name: tf.cast(v, tf.float32) / 255.0 for name, v in x.items()}
         if training:
             flip = tf.random.uniform(()) < 0.5  # one draw for every stream of the example
-            x = {name: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v) for name, v in x.items()}
+            x = {
+                name: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v)
+                for name, v in x.items()
+            }
         if softmax:
             y = y / tf.maximum(tf.reduce_sum(y), 1.0)
         if len(x) == 1:
@@ -130,9 +133,7 @@ def view(pred: pd.DataFrame, which: str = "tta") -> pd.DataFrame:
         return pred[pred["view"] == which].drop(columns="view").reset_index(drop=True)
     if which != "tta":
         raise ValueError(f"view must be orig, flip or tta, got {which!r}")
-    return (
-        pred.groupby([KEY, "image_index"], sort=True)[list(CLASSES)].mean().reset_index()
-    )
+    return pred.groupby([KEY, "image_index"], sort=True)[list(CLASSES)].mean().reset_index()
 
 
 def per_sequence(scores: pd.DataFrame) -> pd.DataFrame:

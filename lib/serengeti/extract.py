@@ -146,7 +146,10 @@ def jobs(data: schema.Dataset) -> list[SequenceJob]:
     out = []
     for split in ("train", "test"):
         seqs = schema.sequences(data.images(split))
-        out += [SequenceJob(split, s, tuple(f)) for s, f in zip(seqs[schema.KEY], seqs["file_names"], strict=True)]
+        out += [
+            SequenceJob(split, s, tuple(f))
+            for s, f in zip(seqs[schema.KEY], seqs["file_names"], strict=True)
+        ]
     return out
 
 

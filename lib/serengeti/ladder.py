@@ -27,7 +27,6 @@ submission_format.csv before writing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -72,8 +71,12 @@ def leaderboard(run_ids: list[str]) -> pd.DataFrame:
                 "empty_logloss": m["empty_logloss_s10"],
                 "logloss_s9": m["logloss_s9"],
                 "step": ref["step"] if ref is not None else "",
-                "writeup_public_logloss": ref["writeup_public_logloss"] if ref is not None else np.nan,
-                "writeup_empty_logloss": ref["writeup_empty_logloss"] if ref is not None else np.nan,
+                "writeup_public_logloss": ref["writeup_public_logloss"]
+                if ref is not None
+                else np.nan,
+                "writeup_empty_logloss": ref["writeup_empty_logloss"]
+                if ref is not None
+                else np.nan,
                 "model": spec.model,
                 "backbone": spec.backbone,
                 "backbone_used": m.get("backbone_used", ""),
@@ -177,7 +180,7 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
             f"no finished single-image sigmoid/flow run for {ctx.data_dir} (profile {prof.name}); "
             "run 04_train and 05_infer first"
         )
-    board = leaderboard(done)
+    leaderboard(done)
     prior = priors(data)
     truth = {p: part_truth(data, ctx.work, p) for p in ("s9", "s10")}
     y10 = truth[SCORE_PART]
@@ -225,14 +228,20 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
         rung(step, value, note=run_id if run_id in done else f"{run_id} not trained")
     s10 = inputs[(SCORE_PART, "orig")]
     single = _model_pred(s10, "single", prior)
-    empty_single = float(metrics.per_class_log_loss(y10[["empty"]], _align(y10, single)[["empty"]])[0])
+    empty_single = float(
+        metrics.per_class_log_loss(y10[["empty"]], _align(y10, single)[["empty"]])[0]
+    )
     empty_bg = None
     if main["background"]:
         bg = _model_pred(s10, "background", prior)
         combo = single.copy()
         combo["empty"] = bg.set_index(KEY).reindex(single[KEY])["empty"].to_numpy()
         empty_bg = float(metrics.per_class_log_loss(y10[["empty"]], _align(y10, bg)[["empty"]])[0])
-        rung("background", _score(y10, combo), note="resize-fix model, `empty` from the background model")
+        rung(
+            "background",
+            _score(y10, combo),
+            note="resize-fix model, `empty` from the background model",
+        )
     else:
         rung("background", None, note="no background run")
     _, p = stack(("background",), "orig")
@@ -247,7 +256,11 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
     fitted_plain, p_plain = stack(models, "tta")
     fitted_nb, p_nb = stack(models, "tta", window_s=window)
     stacked, stacked_nb = _score(y10, p_plain), _score(y10, p_nb)
-    rung("neighbour cameras", stacked_nb, note=f"booster a, flip TTA, ±{window:g} s (not in the write-up's ladder)")
+    rung(
+        "neighbour cameras",
+        stacked_nb,
+        note=f"booster a, flip TTA, ±{window:g} s (not in the write-up's ladder)",
+    )
 
     use_nb = stacked_nb < stacked
     fitted = fitted_nb if use_nb else fitted_plain
@@ -319,4 +332,10 @@ def class_losses(work, ctx_data: schema.Dataset, run_ids: list[str]) -> pd.DataF
     return pd.DataFrame(cols).reindex(list(CLASSES))
 
 
-__all__ = ["run", "leaderboard", "pick", "Path"]
+def prior_class_losses(work, ctx_data: schema.Dataset) -> pd.Series:
+    """Per-class S10 log loss of the S1-S8 class priors (the baseline), index CLASSES."""
+    truth = part_truth(ctx_data, work, SCORE_PART)
+    pred = metrics.prior_predictions(truth[KEY], priors(ctx_data))
+    return (
+        metrics.per_class_table(truth, pred).set_index("class")["log_loss"].reindex(list(CLASSES))
+    )

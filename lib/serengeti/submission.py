@@ -34,7 +34,8 @@ def validate(sub: pd.DataFrame, fmt: pd.DataFrame) -> None:
             else "the right names in the wrong order"
         )
         raise SubmissionError(
-            f"submission columns must be exactly seq_id + the 54 classes in submission order; {what}"
+            "submission columns must be exactly seq_id + the 54 classes in submission order; "
+            + what
         )
     if len(sub) != len(fmt):
         raise SubmissionError(

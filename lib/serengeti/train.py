@@ -28,13 +28,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import keras
+import numpy as np
 import pandas as pd
 
 from lib import fileio, paths, profiles, runs
 from lib.serengeti import data as sdata
 from lib.serengeti import metrics, records, runid, schema
 from lib.serengeti.model import ModelConfig, build_model, init_twostream, load_parent_weights
-from lib.serengeti.schema import KEY
+from lib.serengeti.schema import CLASSES, KEY
 
 CHECKPOINT_PART = "s9"
 SCORE_PART = "s10"
@@ -86,14 +87,21 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
             "profile": prof.name,
             "model": asdict(model_config(spec, prof)),
             "backbone_used": model_config(spec, prof).backbone
-            + (f"(width {model_config(spec, prof).small_width})" if model_config(spec, prof).backbone == "small" else ""),
+            + (
+                f"(width {model_config(spec, prof).small_width})"
+                if model_config(spec, prof).backbone == "small"
+                else ""
+            ),
             "parents": parents(run_id, candidates),
             "train_seasons": list(records.FIT_SEASONS),
             "train_resize": spec.train_resize,
             "eval_resize": spec.resize,
             "train_images": prof.train_images if spec.model == "single" else "sequences",
             "checkpoint_on": "S9 validation loss",
-            "cv_logloss_on": "S10, per sequence (mean of its images), mean binary log loss over the 54 classes, no TTA",
+            "cv_logloss_on": (
+                "S10, per sequence (mean of its images), mean binary log loss over the 54 "
+                "classes, no TTA"
+            ),
             "epochs": prof.finetune_epochs if finetune else prof.epochs,
             "batch_size": prof.batch_size,
             "learning_rate": prof.finetune_learning_rate if finetune else prof.learning_rate,
@@ -125,12 +133,25 @@ def _datasets(config: dict, work: Path, part: str, training: bool, seed: int):
     )
 
 
-def _build(config: dict):
+def init_head_bias(model: keras.Model, prior: pd.Series, head: str) -> None:
+    """Start the output layer at the class priors (logit for sigmoid, log for softmax), so a
+    fresh network begins at the baseline instead of 0.5 for 54 mostly absent classes - on small
+    data the rare classes otherwise take most of the training to unlearn."""
+    p = np.clip(prior.reindex(list(CLASSES)).to_numpy(np.float64), 1e-5, 1 - 1e-5)
+    bias = np.log(p / (1 - p)) if head == "sigmoid" else np.log(p / p.sum())
+    layer = model.get_layer("scores")
+    kernel, _ = layer.get_weights()
+    layer.set_weights([kernel, bias.astype(np.float32)])
+
+
+def _build(config: dict, prior: pd.Series | None = None):
     mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
     parent = config["parents"]
 
     def build() -> keras.Model:
         model = build_model(mcfg)
+        if mcfg.model == "single" and prior is not None:
+            init_head_bias(model, prior, mcfg.head)
         if mcfg.model == "background":
             load_parent_weights(model, weights_path(parent["single"]))
         elif mcfg.model == "twostream":
@@ -195,7 +216,8 @@ def train_run(
 
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
-    mcfg, build = _build(config)
+    data = schema.load(ctx.data_dir)
+    mcfg, build = _build(config, priors(data))
     keras.utils.set_random_seed(ctx.seed)
     train_ds = _datasets(config, ctx.work, "fit", True, ctx.seed)
     val_ds = _datasets(config, ctx.work, CHECKPOINT_PART, False, ctx.seed)
@@ -222,7 +244,6 @@ def train_run(
         preds.append(sdata.predict(model, ds).assign(part=part))
     val = pd.concat(preds, ignore_index=True)
     fileio.write_csv(out / "val_pred.csv", val)
-    data = schema.load(ctx.data_dir)
     result = evaluate(val, data, ctx.work)
     metrics_out = {
         "run_id": run_id,
@@ -300,5 +321,3 @@ def finished_runs(run_ids: list[str], ctx: profiles.Context) -> list[str]:
 
 def read_pred(run_id: str, name: str) -> pd.DataFrame:
     return pd.read_csv(run_dir(run_id) / name, dtype={KEY: str})
-
-
