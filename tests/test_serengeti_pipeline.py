@@ -244,3 +244,28 @@ def test_serengeti_profiles_resolve_alongside_chimpact():
     assert profiles.get("demo").demo_videos == 120  # chimpact's unchanged
     assert runs.planned("serengeti", "quick") and len(runs.planned("serengeti", "demo")) == 6
     json.dumps(demo.__dict__)  # plain values only
+
+
+def test_a_naive_run_reuses_the_weights_of_its_identically_trained_flow_sibling(
+    tmp_path, monkeypatch
+):
+    from lib.serengeti import train
+
+    monkeypatch.setenv("CAMTRAP_RUNS", str(tmp_path))
+    base = {"profile": "demo", "model": {"backbone": "small"}, "epochs": 3, "train_resize": "flow"}
+    flow = "run-20191219-1000-single-irv2-sigmoid-flow"
+    naive = "run-20191212-1000-single-irv2-sigmoid-naive"
+    other = "run-20191205-1000-single-mnv2-sigmoid-naive"
+    for run, resize in ((flow, "flow"), (other, "naive")):
+        (train.run_dir(run) / "train").mkdir(parents=True)
+        fileio.write_json(
+            train.run_dir(run) / "config.json", {**base, "run_id": run, "eval_resize": resize}
+        )
+        fileio.write_json(train.run_dir(run) / "train" / "done.json", {"epochs": 3})
+        train.weights_path(run).write_bytes(b"w")
+    mine = {**base, "run_id": naive, "eval_resize": "naive"}
+    assert train.trained_sibling(naive, mine, [other, flow, naive]) == flow  # not mnv2
+    assert train.trained_sibling(naive, {**mine, "epochs": 4}, [flow]) is None
+    train._copy_training(flow, naive)
+    assert train.weights_path(naive).read_bytes() == b"w"
+    assert (train.run_dir(naive) / "train" / "done.json").is_file()

@@ -97,7 +97,7 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
             "train_resize": spec.train_resize,
             "eval_resize": spec.resize,
             "train_images": prof.train_images if spec.model == "single" else "sequences",
-            "checkpoint_on": "S9 validation loss",
+            "checkpoint_on": "S9 validation loss (through the training resize)",
             "cv_logloss_on": (
                 "S10, per sequence (mean of its images), mean binary log loss over the 54 "
                 "classes, no TTA"
@@ -116,7 +116,47 @@ def _same_run(old: dict, new: dict) -> bool:
     return {k: v for k, v in old.items() if k != "git_commit"} == new
 
 
-def _datasets(config: dict, work: Path, part: str, training: bool, seed: int):
+TRAINING_KEYS_IGNORED = ("run_id", "spec", "eval_resize", "git_commit", "cv_logloss_on")
+
+
+def training_key(config: dict) -> dict:
+    """What decides a run's weights: its config less the run ID and the evaluation resize
+    (a `naive` run trains exactly like its `flow` sibling - the write-up's mismatch was only at
+    inference)."""
+    return {k: v for k, v in config.items() if k not in TRAINING_KEYS_IGNORED}
+
+
+def trained_sibling(run_id: str, config: dict, candidates: list[str]) -> str | None:
+    """A finished run among `candidates` whose training is identical to this one's."""
+    spec = runid.parse(run_id)
+    for other in candidates:
+        if other == run_id:
+            continue
+        o = runid.parse(other)
+        if (o.model, o.backbone, o.head) != (spec.model, spec.backbone, spec.head):
+            continue
+        cfg_path = run_dir(other) / "config.json"
+        if not (run_dir(other) / "train" / "done.json").is_file() or not cfg_path.is_file():
+            continue
+        if not weights_path(other).is_file():
+            continue
+        if training_key(fileio.read_json(cfg_path)) == training_key(config):
+            return other
+    return None
+
+
+def _copy_training(source: str, run_id: str) -> None:
+    out = run_dir(run_id)
+    if (out / "train").exists():
+        shutil.rmtree(out / "train")
+    shutil.copytree(
+        run_dir(source) / "train", out / "train", ignore=shutil.ignore_patterns("backup")
+    )
+    with fileio.atomic_path(weights_path(run_id)) as tmp:
+        shutil.copyfile(weights_path(source), tmp)
+
+
+def _datasets(config: dict, work: Path, part: str, training: bool, seed: int, resize=None):
     spec = runid.parse(config["run_id"])
     mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
     kind = sdata.SOURCES[spec.model][0]
@@ -125,7 +165,7 @@ def _datasets(config: dict, work: Path, part: str, training: bool, seed: int):
         spec.model,
         mcfg.image_size,
         config["batch_size"],
-        resize=config["train_resize"] if training else config["eval_resize"],
+        resize=resize or (config["train_resize"] if training else config["eval_resize"]),
         training=training,
         seed=seed,
         first_only=training and config["train_images"] == "first",
@@ -220,7 +260,16 @@ def train_run(
     mcfg, build = _build(config, priors(data))
     keras.utils.set_random_seed(ctx.seed)
     train_ds = _datasets(config, ctx.work, "fit", True, ctx.seed)
-    val_ds = _datasets(config, ctx.work, CHECKPOINT_PART, False, ctx.seed)
+    # the best epoch is chosen on S9 through the training resize (the write-up validated on the
+    # same resized copy it trained on); the run's own resize is used for its scores below
+    val_ds = _datasets(config, ctx.work, CHECKPOINT_PART, False, ctx.seed, config["train_resize"])
+    sibling = trained_sibling(run_id, config, runs.planned("serengeti", ctx.profile.name))
+    if sibling is not None and not (out / "train" / "done.json").is_file():
+        print(
+            f"{run_id}: trains exactly like {sibling} (only the evaluation resize differs); "
+            "reusing its weights"
+        )
+        _copy_training(sibling, run_id)
     info = training.fit(
         build,
         sdata.without_keys(train_ds),
@@ -252,6 +301,7 @@ def train_run(
         "precision": precision,
         "profile": ctx.profile.name,
         "backbone_used": config["backbone_used"],
+        "weights_from": sibling or run_id,
     }
     fileio.write_json(out / "metrics.json", metrics_out)
     return metrics_out
