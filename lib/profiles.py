@@ -93,7 +93,7 @@ SERENGETI_PROFILES = {
         1e-3, 32, 256, "own", 5, 7, 0.05, 120.0, 3, "quick",
     ),
     "demo": SerengetiProfile(
-        "demo", 800, None, (72, 96), _CPU_BACKBONES, None, "all", 16, 5, 32, 2e-3,
+        "demo", 800, None, (72, 96), _CPU_BACKBONES, None, "all", 12, 5, 32, 2e-3,
         1e-3, 64, 512, "own", 10, 7, 0.03, 120.0, 6, "writeup",
     ),
     "full": SerengetiProfile(
