@@ -49,10 +49,70 @@ PROFILES = {
 }  # fmt: skip
 
 
-def get(name: str) -> Profile:
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; expected one of {', '.join(PROFILES)}")
-    return PROFILES[name]
+@dataclass(frozen=True)
+class SerengetiProfile:
+    """Serengeti settings (docs/serengeti.md). `backbones` maps the run ID's backbone part
+    (mnv2, irv2, small) to (model backbone, small-CNN width): on a CPU the demo cannot train
+    InceptionResNetV2 or MobileNetV2 from scratch in minutes (and has no network for ImageNet
+    weights), so there `mnv2` is a narrow small CNN and `irv2` a wider one - the ladder's
+    "bigger backbone" rung, not the write-up's networks (the leaderboard says so)."""
+
+    name: str
+    demo_sequences: int  # sequences in the generated demo (train + test)
+    demo_image_size: tuple[int, int] | None  # (width, height) of demo images; None = 2048x1536
+    image_size: tuple[int, int]  # (height, width) of model inputs, stored by 02_extract
+    backbones: tuple[tuple[str, str, int], ...]  # (run-ID backbone, model backbone, width)
+    backbone_weights: str | None  # None, "imagenet" or a local no-top weights file
+    train_images: str  # "first" image of each sequence (write-up) or "all" images
+    epochs: int  # single-image models (from scratch)
+    finetune_epochs: int  # background and two-stream models (from parents' weights)
+    batch_size: int
+    learning_rate: float
+    finetune_learning_rate: float
+    fusion_filters: int  # two-stream Conv2D filters
+    shard_size: int  # TFRecord examples per shard
+    stack_feature_mode: str  # lib.serengeti.stacking.columns_for: "all" or "own"
+    stack_min_data_in_leaf: int
+    stack_num_leaves: int
+    stack_learning_rate: float
+    neighbor_window_s: float  # seconds either side for the neighbour-camera feature
+    eda_examples: int  # sequences whose mean/background 01_eda shows
+    runs: str  # "writeup" (every ladder network) or "quick" (the three the stack needs)
+
+    def backbone_for(self, run_backbone: str) -> tuple[str, int]:
+        for key, backbone, width in self.backbones:
+            if key == run_backbone:
+                return backbone, width
+        raise ValueError(f"profile {self.name!r} has no backbone for {run_backbone!r}")
+
+
+_CPU_BACKBONES = (("mnv2", "small", 8), ("irv2", "small", 16), ("small", "small", 16))
+SERENGETI_PROFILES = {
+    "quick": SerengetiProfile(
+        "quick", 120, (512, 384), (48, 64), _CPU_BACKBONES, None, "all", 2, 1, 32, 2e-3,
+        1e-3, 32, 256, "own", 5, 7, 0.05, 120.0, 3, "quick",
+    ),
+    "demo": SerengetiProfile(
+        "demo", 800, None, (72, 96), _CPU_BACKBONES, None, "all", 12, 5, 32, 2e-3,
+        1e-3, 64, 512, "own", 10, 7, 0.03, 120.0, 6, "writeup",
+    ),
+    "full": SerengetiProfile(
+        "full", 800, None, (384, 512),
+        (("mnv2", "mnv2", 0), ("irv2", "irv2", 0), ("small", "small", 32)),
+        "imagenet", "first", 12, 4, 32, 1e-4, 5e-5, 1024, 256, "all", 20, 15, 0.03, 120.0, 6,
+        "writeup",
+    ),
+}  # fmt: skip
+
+
+def get(name: str, track: str = "chimpact") -> Profile | SerengetiProfile:
+    """The named profile of a track (chimpact's and serengeti's settings differ in kind)."""
+    table = SERENGETI_PROFILES if track == "serengeti" else PROFILES
+    if track not in paths.TRACKS:
+        paths.check_track(track)
+    if name not in table:
+        raise ValueError(f"unknown profile {name!r}; expected one of {', '.join(table)}")
+    return table[name]
 
 
 @dataclass(frozen=True)
@@ -60,7 +120,7 @@ class Context:
     """Everything a stage notebook needs to find its inputs and outputs."""
 
     track: str
-    profile: Profile
+    profile: Profile | SerengetiProfile
     data_dir: Path
     work: Path
     seed: int
@@ -72,14 +132,19 @@ def resolve(
     track: str, profile: str, data_dir: str = "", seed: int = 42, workers: int = 0
 ) -> Context:
     """Pick the data folder (the demo one, generated on first use, when `data_dir` is empty)."""
-    prof = get(profile)
+    prof = get(profile, track)
     is_demo = not data_dir
     if is_demo:
         from lib import demo
 
-        root = demo.ensure(
-            track, seed=seed, videos=prof.demo_videos, max_duration=prof.demo_max_duration
-        )
+        if isinstance(prof, SerengetiProfile):
+            root = demo.ensure(
+                track, seed=seed, sequences=prof.demo_sequences, image_size=prof.demo_image_size
+            )
+        else:
+            root = demo.ensure(
+                track, seed=seed, videos=prof.demo_videos, max_duration=prof.demo_max_duration
+            )
     else:
         root = Path(data_dir).expanduser().resolve()
         if not root.is_dir():

@@ -11,7 +11,7 @@ from lib import paths, profiles
 
 def planned(track: str, profile: str) -> list[str]:
     paths.check_track(track)
-    prof = profiles.get(profile)
+    prof = profiles.get(profile, track)
     if track == "chimpact":
         from lib.chimpact import runid
 

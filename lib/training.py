@@ -73,11 +73,16 @@ def _best_so_far(history: Path, monitor: str) -> float | None:
     return float(h[monitor].min()) if monitor in h and len(h) else None
 
 
-def _compiled(model: keras.Model, learning_rate: float) -> keras.Model:
+def _compiled(
+    model: keras.Model,
+    learning_rate: float,
+    loss="mae",
+    metrics: Callable[[], list] | None = None,
+) -> keras.Model:
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss="mae",
-        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+        loss=loss,
+        metrics=metrics() if metrics is not None else [keras.metrics.RootMeanSquaredError("rmse")],
     )
     return model
 
@@ -97,22 +102,27 @@ class ModelSlot:
         self.model: keras.Model | None = None
         self._optimizer_start: list[np.ndarray] = []
         self._learning_rate: float | None = None
+        self._loss: tuple = ()
 
     def fresh(
         self,
         build: Callable[[], keras.Model],
         strategy: tf.distribute.Strategy,
         learning_rate: float,
+        loss="mae",
+        metrics: Callable[[], list] | None = None,
     ) -> keras.Model:
         with strategy.scope():
             init = build()
             same = (
                 self.model is not None
                 and self._learning_rate == learning_rate
+                and self._loss == (loss, metrics)
                 and [v.shape for v in init.variables] == [v.shape for v in self.model.variables]
             )
             if not same:
-                self.model = _compiled(init, learning_rate)
+                self.model = _compiled(init, learning_rate, loss, metrics)
+                self._loss = (loss, metrics)
                 self.model.optimizer.build(self.model.trainable_variables)
                 self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
                 self._learning_rate = learning_rate
@@ -139,8 +149,12 @@ def fit(
     seed: int = 42,
     verbose: int = 2,
     slot: ModelSlot | None = None,
+    loss="mae",
+    metrics: Callable[[], list] | None = None,
 ) -> dict:
-    """Train one fold; returns {'best_val_mae', 'epochs'}; a finished fold is not trained again.
+    """Train one fold; returns {'best_val_mae' (or 'best_val_loss' for another loss), 'epochs'};
+    a finished fold is not trained again. `loss` is anything `compile` takes (chimpact: MAE);
+    `metrics` builds the compile metrics inside the strategy scope (default: RMSE, chimpact's).
 
     With a `slot`, the model compiled for an earlier fold is reused (reset to what `build`
     gives under `seed`) and stays in `slot.model`, holding the last epoch's weights.
@@ -153,10 +167,10 @@ def fit(
     history = fold_dir / "history.csv"
     keras.utils.set_random_seed(seed)  # weights init, shuffling and augmentation draws
     if slot is not None:
-        model = slot.fresh(build, strategy, learning_rate)
+        model = slot.fresh(build, strategy, learning_rate, loss, metrics)
     else:
         with strategy.scope():
-            model = _compiled(build(), learning_rate)
+            model = _compiled(build(), learning_rate, loss, metrics)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
         keras.callbacks.ReduceLROnPlateau(
@@ -188,7 +202,8 @@ def fit(
     )
     h = pd.read_csv(history).drop_duplicates("epoch", keep="last")
     fileio.write_csv(history, h)
-    result = {"best_val_mae": float(h["val_loss"].min()), "epochs": int(len(h))}
+    key = "best_val_mae" if loss == "mae" else "best_val_loss"
+    result = {key: float(h["val_loss"].min()), "epochs": int(len(h))}
     fileio.write_json(done, result)
     return result
 

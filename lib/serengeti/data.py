@@ -1,0 +1,141 @@
+"""tf.data input pipeline for Serengeti records: read -> parse -> decode -> cache -> (shuffle,
+flip) -> batch -> prefetch.
+
+Elements are (inputs, target, keys): inputs are float32 images in [0, 1] - one tensor for the
+single and background models (input `image`), a dict {"mean", "background"} for the two-stream
+model; the target is the 54 labels (scaled to sum to 1 for the softmax head); keys are `seq_id`
+and `image_index` (0 for sequence examples), so predictions are joined to labels by key, never
+by read order. Training flips left-right at random - the same flip for both streams of a
+two-stream example (a background that moved one way and a mean that moved the other would be
+two different scenes).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from lib import records  # noqa: E402
+from lib.serengeti.records import SPECS  # noqa: E402
+from lib.serengeti.schema import CLASSES, KEY  # noqa: E402
+
+AUTOTUNE = tf.data.AUTOTUNE
+# what each model reads: record kind and {model input name: record field}
+SOURCES = {
+    "single": ("images", {"image": None}),  # None: the run's resize chain (flow or naive)
+    "background": ("sequences", {"image": "background"}),
+    "twostream": ("sequences", {"mean": "mean", "background": "background"}),
+}
+
+
+def dataset(
+    files: Sequence[str | Path],
+    model: str,
+    image_size: tuple[int, int],
+    batch_size: int,
+    resize: str = "flow",
+    training: bool = False,
+    seed: int = 42,
+    first_only: bool = False,
+    softmax: bool = False,
+) -> tf.data.Dataset:
+    """Batches of (inputs, target, keys) for `model` (single | background | twostream)."""
+    files = [str(f) for f in files]
+    if not files:
+        raise ValueError("no record files given")
+    kind, fields = SOURCES[model]
+    fields = {name: (resize if f is None else f) for name, f in fields.items()}
+    spec = SPECS[kind]
+    h, w = image_size
+    n = sum(records.record_count(f) for f in files)
+    ds = tf.data.TFRecordDataset(files)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(n))
+
+    def parse(raw):
+        ex = records.parse(raw, spec)
+        x = {
+            name: tf.reshape(tf.io.decode_raw(ex[f], tf.uint8), (h, w, 3))
+            for name, f in fields.items()
+        }
+        keys = {
+            KEY: ex["seq_id"],
+            "image_index": ex["image_index"] if "image_index" in ex else tf.constant(0, tf.int64),
+        }
+        first = ex["first"] if "first" in ex else tf.constant(1, tf.int64)
+        return x, ex["labels"], keys, first
+
+    ds = ds.map(parse, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if first_only:
+        ds = ds.filter(lambda x, y, k, first: first == 1)
+    ds = ds.map(lambda x, y, k, first: (x, y, k)).cache()
+    if training:
+        ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+
+    def finish(x, y, keys):
+        x = {name: tf.cast(v, tf.float32) / 255.0 for name, v in x.items()}
+        if training:
+            flip = tf.random.uniform(()) < 0.5  # one draw for every stream of the example
+            x = {
+                name: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v)
+                for name, v in x.items()
+            }
+        if softmax:
+            y = y / tf.maximum(tf.reduce_sum(y), 1.0)
+        if len(x) == 1:
+            x = next(iter(x.values()))
+        return x, y, keys
+
+    ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=not training)
+    return ds.batch(batch_size).prefetch(AUTOTUNE)
+
+
+def without_keys(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """(inputs, target) pairs for keras fit/evaluate."""
+    return ds.map(lambda x, y, k: (x, y))
+
+
+def flip(x):
+    """Left-right flip of a batch (NHWC), of every stream alike."""
+    if isinstance(x, dict):
+        return {k: tf.reverse(v, [2]) for k, v in x.items()}
+    return tf.reverse(x, [2])
+
+
+def predict(model, ds: tf.data.Dataset) -> pd.DataFrame:
+    """Scores of every element, as-is and flipped: columns seq_id, image_index, view
+    ("orig" | "flip") and the 54 classes; the flip-TTA score is the mean of the two views."""
+    keys_s, keys_i, orig, flipped = [], [], [], []
+    for x, _, k in ds:
+        orig.append(np.asarray(model.predict_on_batch(x), dtype=np.float64))
+        flipped.append(np.asarray(model.predict_on_batch(flip(x)), dtype=np.float64))
+        keys_s += [v.decode() for v in k[KEY].numpy()]
+        keys_i += [int(v) for v in k["image_index"].numpy()]
+    frames = []
+    for view, parts in (("orig", orig), ("flip", flipped)):
+        values = np.concatenate(parts) if parts else np.zeros((0, len(CLASSES)))
+        frame = pd.DataFrame(values, columns=list(CLASSES))
+        frame.insert(0, "view", view)
+        frame.insert(0, "image_index", np.asarray(keys_i, np.int64))
+        frame.insert(0, KEY, keys_s)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def view(pred: pd.DataFrame, which: str = "tta") -> pd.DataFrame:
+    """One score per (seq_id, image_index): the "orig" view, the "flip" view, or "tta" (mean)."""
+    if which in ("orig", "flip"):
+        return pred[pred["view"] == which].drop(columns="view").reset_index(drop=True)
+    if which != "tta":
+        raise ValueError(f"view must be orig, flip or tta, got {which!r}")
+    return pred.groupby([KEY, "image_index"], sort=True)[list(CLASSES)].mean().reset_index()
+
+
+def per_sequence(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean over a sequence's scored images: seq_id + 54 classes."""
+    return scores.groupby(KEY, sort=True)[list(CLASSES)].mean().reset_index()

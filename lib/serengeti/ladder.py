@@ -1,0 +1,341 @@
+"""Stage 06: the write-up's ladder measured on one season, the stack, the submission, summary.
+
+Every number of the ladder is the competition metric on the same sequences: every sequence of
+season S10 (a sequence without a readable image gets the class priors of S1-S8, in every rung).
+The rungs, in the write-up's order:
+
+  softmax control, MobileNetV2 + sigmoid, InceptionResNetV2, resize fix  - one network each
+      (per sequence: mean of its images' scores, no TTA);
+  background     - the resize-fix model with its `empty` column taken from the background
+                   model (the write-up "ensembled the empty class");
+  boosting       - LightGBM stack of the single and background models (booster "a": fitted on
+                   S9, early-stopped on S10 - as the write-up; the only honest booster on S10);
+  two-stream     - the stack with the two-stream model's scores added;
+  second booster - "a" averaged with "b" (fitted on S10 itself: optimistic, as the write-up's
+                   0.0020 was; flagged `honest: false`);
+  flip TTA       - the same with every network's scores averaged over the image and its mirror;
+
+and beyond the write-up: `neighbour cameras` - the honest stack (booster "a", TTA) with the
+other cameras' scores within ±window seconds. `stacked_logloss` / `stacked_neighbor_logloss` in
+summary.json are those honest stacks without / with the neighbour feature.
+
+The submission uses both boosters (the write-up's final setting), flip TTA, and the neighbour
+feature when it lowered the honest S10 score; predictions are clipped and validated against
+submission_format.csv before writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lib import fileio, paths, profiles
+from lib.serengeti import data as sdata
+from lib.serengeti import metrics, neighbors, records, runid, schema, stacking, submission
+from lib.serengeti.schema import CLASSES, KEY
+from lib.serengeti.train import finished_runs, part_truth, priors, read_pred, run_dir, track_dir
+
+SCORE_PART = "s10"
+
+
+def pick(run_ids: list[str], model: str, backbone: str | None = None, head: str = "sigmoid",
+         resize: str = "flow") -> str | None:  # fmt: skip
+    """The latest finished run of a kind (backbone None: irv2 preferred, then any)."""
+    specs = [runid.parse(r) for r in run_ids]
+    cands = [
+        s for s in specs
+        if s.model == model and s.head == head and s.resize == resize
+        and (backbone is None or s.backbone == backbone)
+    ]  # fmt: skip
+    if not cands:
+        return None
+    best_bb = [s for s in cands if s.backbone == "irv2"] if backbone is None else cands
+    return max(best_bb or cands, key=lambda s: (s.date, s.run_id)).run_id
+
+
+def leaderboard(run_ids: list[str]) -> pd.DataFrame:
+    """run_id, cv_logloss (S10) and the write-up's score where the run mirrors a registry row."""
+    reg = runid.registry().set_index("run_id")
+    rows = []
+    for run in run_ids:
+        m = fileio.read_json(run_dir(run) / "metrics.json")
+        spec = runid.parse(run)
+        ref = reg.loc[run] if run in reg.index else None
+        rows.append(
+            {
+                "run_id": run,
+                "cv_logloss": m["cv_logloss"],
+                "cv_logloss_tta": m["cv_logloss_tta"],
+                "empty_logloss": m["empty_logloss_s10"],
+                "logloss_s9": m["logloss_s9"],
+                "step": ref["step"] if ref is not None else "",
+                "writeup_public_logloss": ref["writeup_public_logloss"]
+                if ref is not None
+                else np.nan,
+                "writeup_empty_logloss": ref["writeup_empty_logloss"]
+                if ref is not None
+                else np.nan,
+                "model": spec.model,
+                "backbone": spec.backbone,
+                "backbone_used": m.get("backbone_used", ""),
+                "head": spec.head,
+                "resize": spec.resize,
+            }
+        )
+    board = pd.DataFrame(rows)
+    fileio.write_csv(track_dir() / "leaderboard.csv", board)
+    return board
+
+
+@dataclass
+class Inputs:
+    """Everything the stack reads for one part (season or test)."""
+
+    sequences: pd.DataFrame  # seq_id, season, site, datetime, n_images (every sequence)
+    image: dict[str, pd.DataFrame] = field(default_factory=dict)  # per-image scores by model
+    sequence: dict[str, pd.DataFrame] = field(default_factory=dict)  # per-sequence scores
+
+
+def _part_scores(run: str, part: str, which: str) -> pd.DataFrame:
+    pred = read_pred(run, "test_pred.csv" if part == "test" else "val_pred.csv")
+    if part != "test":
+        pred = pred[pred["part"] == part].drop(columns="part")
+    return sdata.view(pred, which)
+
+
+def load_inputs(work, part: str, which: str, main: dict[str, str | None]) -> Inputs:
+    seqs = records.sequences(work)
+    chosen = seqs[seqs["part"] == part].sort_values(KEY).reset_index(drop=True)
+    inp = Inputs(chosen[[KEY, "season", "site", "datetime", "n_images"]])
+    inp.image["single"] = _part_scores(main["single"], part, which)
+    for model in ("background", "twostream"):
+        if main.get(model):
+            scores = _part_scores(main[model], part, which).drop(columns="image_index")
+            inp.sequence[model] = scores
+    return inp
+
+
+def features(inp: Inputs, models: tuple[str, ...], prior: pd.Series, window_s: float | None,
+             nb_classes=stacking.FREQUENT_CLASSES) -> pd.DataFrame:  # fmt: skip
+    """The stacking feature table of one part: the single model's per-image scores, the chosen
+    sequence models' scores, and (window_s not None) the neighbour-camera features."""
+    extra = []
+    if window_s is not None:
+        per_seq = _per_sequence(inp, prior)
+        table = inp.sequences[[KEY, "season", "site", "datetime"]].merge(per_seq, on=KEY)
+        extra.append(neighbors.neighbor_features(table, window_s, classes=list(nb_classes)))
+    return stacking.feature_table(
+        inp.sequences,
+        {"single": inp.image["single"]},
+        {m: inp.sequence[m] for m in models if m in inp.sequence},
+        extra=extra,
+    )
+
+
+def _per_sequence(inp: Inputs, prior: pd.Series) -> pd.DataFrame:
+    per = sdata.per_sequence(inp.image["single"]).set_index(KEY).reindex(inp.sequences[KEY])
+    return per.fillna(prior).rename_axis(KEY).reset_index()
+
+
+def _fallback(inp: Inputs) -> pd.DataFrame:
+    return stacking.image_mean({"single": inp.image["single"]})
+
+
+def _model_pred(inp: Inputs, model: str, prior: pd.Series) -> pd.DataFrame:
+    """A network's per-sequence scores for every sequence of the part (priors if unscored)."""
+    if model == "single":
+        per = sdata.per_sequence(inp.image["single"])
+    else:
+        per = inp.sequence[model]
+    out = per.set_index(KEY).reindex(inp.sequences[KEY]).fillna(prior)
+    return out.rename_axis(KEY).reset_index()
+
+
+def _score(truth: pd.DataFrame, pred: pd.DataFrame) -> float:
+    return metrics.score(truth, pred)
+
+
+def stack_config(prof: profiles.SerengetiProfile, seed: int) -> stacking.StackConfig:
+    return stacking.StackConfig(
+        feature_mode=prof.stack_feature_mode,
+        min_data_in_leaf=prof.stack_min_data_in_leaf,
+        num_leaves=prof.stack_num_leaves,
+        learning_rate=prof.stack_learning_rate,
+        seed=seed,
+    )
+
+
+def run(ctx: profiles.Context, name: str | None = None) -> dict:
+    """Leaderboard, ladder, stacks, submission and summary.json (see the module docstring)."""
+    prof = ctx.profile
+    assert isinstance(prof, profiles.SerengetiProfile)
+    data = schema.load(ctx.data_dir)
+    planned = runid.model_runs() if prof.runs != "quick" else runid.quick_runs()
+    done = finished_runs(planned, ctx)
+    main = {m: pick(done, m) for m in ("single", "background", "twostream")}
+    if main["single"] is None:
+        raise FileNotFoundError(
+            f"no finished single-image sigmoid/flow run for {ctx.data_dir} (profile {prof.name}); "
+            "run 04_train and 05_infer first"
+        )
+    leaderboard(done)
+    prior = priors(data)
+    truth = {p: part_truth(data, ctx.work, p) for p in ("s9", "s10")}
+    y10 = truth[SCORE_PART]
+    baseline = metrics.baseline_log_loss(
+        data.train_labels[schema.season_of(data.train_labels[KEY]).isin(records.FIT_SEASONS)],
+        y10,
+    )
+    inputs = {
+        (part, which): load_inputs(ctx.work, part, which, main)
+        for part in ("s9", "s10")
+        for which in ("orig", "tta")
+    }
+    cfg = stack_config(prof, ctx.seed)
+    window = prof.neighbor_window_s
+
+    def stack(models, which, window_s=None, directions=("a",)):
+        fa = features(inputs[("s9", which)], models, prior, window_s)
+        fb = features(inputs[("s10", which)], models, prior, window_s)
+        fitted = stacking.fit(fa, truth["s9"], fb, truth["s10"], cfg)
+        pred = stacking.predict(fitted, fb, _fallback(inputs[("s10", which)]), prior, directions)
+        return fitted, pred
+
+    reg = runid.registry()
+    ladder = []
+
+    def rung(step, value, honest=True, note=""):
+        ref = reg.loc[reg["step"] == step, "writeup_public_logloss"]
+        ladder.append(
+            {
+                "step": step,
+                "logloss": None if value is None else float(value),
+                "honest": honest,
+                "writeup_public_logloss": (
+                    None if ref.empty or pd.isna(ref.iloc[0]) else float(ref.iloc[0])
+                ),
+                "note": note,
+            }
+        )
+
+    for step in ("softmax control", "MobileNetV2 + sigmoid", "InceptionResNetV2", "resize fix"):
+        run_id = reg.loc[reg["step"] == step, "run_id"].iloc[0]
+        value = None
+        if run_id in done:
+            value = fileio.read_json(run_dir(run_id) / "metrics.json")["cv_logloss"]
+        rung(step, value, note=run_id if run_id in done else f"{run_id} not trained")
+    s10 = inputs[(SCORE_PART, "orig")]
+    single = _model_pred(s10, "single", prior)
+    empty_single = float(
+        metrics.per_class_log_loss(y10[["empty"]], _align(y10, single)[["empty"]])[0]
+    )
+    empty_bg = None
+    if main["background"]:
+        bg = _model_pred(s10, "background", prior)
+        combo = single.copy()
+        combo["empty"] = bg.set_index(KEY).reindex(single[KEY])["empty"].to_numpy()
+        empty_bg = float(metrics.per_class_log_loss(y10[["empty"]], _align(y10, bg)[["empty"]])[0])
+        rung(
+            "background",
+            _score(y10, combo),
+            note="resize-fix model, `empty` from the background model",
+        )
+    else:
+        rung("background", None, note="no background run")
+    _, p = stack(("background",), "orig")
+    rung("boosting", _score(y10, p), note="booster a (S9 -> stop on S10)")
+    _, p = stack(("background", "twostream"), "orig")
+    rung("two-stream", _score(y10, p), note="booster a, + two-stream scores")
+    _, p = stack(("background", "twostream"), "orig", directions=("a", "b"))
+    rung("second booster", _score(y10, p), honest=False, note="a + b; b was fitted on S10")
+    _, p = stack(("background", "twostream"), "tta", directions=("a", "b"))
+    rung("flip TTA", _score(y10, p), honest=False, note="a + b, flip TTA; b was fitted on S10")
+    models = ("background", "twostream")
+    fitted_plain, p_plain = stack(models, "tta")
+    fitted_nb, p_nb = stack(models, "tta", window_s=window)
+    stacked, stacked_nb = _score(y10, p_plain), _score(y10, p_nb)
+    rung(
+        "neighbour cameras",
+        stacked_nb,
+        note=f"booster a, flip TTA, ±{window:g} s (not in the write-up's ladder)",
+    )
+
+    use_nb = stacked_nb < stacked
+    fitted = fitted_nb if use_nb else fitted_plain
+    test_inp = load_inputs(ctx.work, "test", "tta", main)
+    test_feats = features(test_inp, models, prior, window if use_nb else None)
+    test_prior = metrics.class_priors(data.train_labels)
+    test_pred = stacking.predict(fitted, test_feats, _fallback(test_inp), test_prior, ("a", "b"))
+    fmt = data.submission_format
+    sub = submission.make(test_pred, fmt)
+    sub_path = paths.submissions_root() / "serengeti" / f"{name or f'stack-{prof.name}'}.csv"
+    submission.write(sub, fmt, sub_path)
+
+    per_class = metrics.per_class_table(y10, p_nb if use_nb else p_plain)
+    fileio.write_csv(track_dir() / "per_class_s10.csv", per_class)
+    summary = {
+        "baseline_logloss": float(baseline),
+        "ladder": ladder,
+        "ladder_on": "S10: every sequence (no readable image -> S1-S8 class priors)",
+        "empty_logloss_single": empty_single,
+        "empty_logloss_background": empty_bg,
+        "stacked_logloss": float(stacked),
+        "stacked_neighbor_logloss": float(stacked_nb),
+        "stacked_over_baseline": float(stacked / baseline),
+        "neighbor_window_s": float(window),
+        "submission_uses_neighbors": bool(use_nb),
+        "submission": str(sub_path),
+        "runs": done,
+        "stack_models": main,
+        "boosters": sorted(f"{c}/{d}" for c, d in fitted.boosters),
+        "boosters_skipped": {f"{c}/{d}": why for (c, d), why in fitted.skipped.items()},
+        "sequences_s9": int(len(truth["s9"])),
+        "sequences_s10": int(len(y10)),
+        "test_sequences": int(len(sub)),
+        "test_sequences_priors": int((test_feats["n_scored"] <= 0).sum()),
+        "profile": prof.name,
+        "data_dir": str(ctx.data_dir),
+        "demo_test_logloss": None,
+    }
+    if data.test_labels is not None:
+        summary["demo_test_logloss"] = float(metrics.score(data.test_labels, sub))
+        summary["demo_test_baseline_logloss"] = float(
+            metrics.baseline_log_loss(data.train_labels, data.test_labels)
+        )
+    fileio.write_json(track_dir() / "summary.json", summary)
+    return summary
+
+
+def _align(truth: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
+    """Predictions in the labels' row order (by seq_id)."""
+    return pred.set_index(KEY).reindex(truth[KEY]).reset_index()
+
+
+def model_table(summary: dict) -> pd.DataFrame:
+    """The ladder as a table (for the notebook and README)."""
+    return pd.DataFrame(summary["ladder"])
+
+
+def class_losses(work, ctx_data: schema.Dataset, run_ids: list[str]) -> pd.DataFrame:
+    """Per-class S10 log loss of each run (orig view): rows classes, columns runs."""
+    prior = priors(ctx_data)
+    truth = part_truth(ctx_data, work, SCORE_PART)
+    cols = {}
+    for run in run_ids:
+        val = read_pred(run, "val_pred.csv")
+        val = val[val["part"] == SCORE_PART].drop(columns="part")
+        per = sdata.per_sequence(sdata.view(val, "orig")).set_index(KEY).reindex(truth[KEY])
+        pred = per.fillna(prior).rename_axis(KEY).reset_index()
+        cols[run] = metrics.per_class_table(truth, pred).set_index("class")["log_loss"]
+    return pd.DataFrame(cols).reindex(list(CLASSES))
+
+
+def prior_class_losses(work, ctx_data: schema.Dataset) -> pd.Series:
+    """Per-class S10 log loss of the S1-S8 class priors (the baseline), index CLASSES."""
+    truth = part_truth(ctx_data, work, SCORE_PART)
+    pred = metrics.prior_predictions(truth[KEY], priors(ctx_data))
+    return (
+        metrics.per_class_table(truth, pred).set_index("class")["log_loss"].reindex(list(CLASSES))
+    )

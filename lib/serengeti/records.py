@@ -1,0 +1,171 @@
+"""Stage 03: TFRecords of the extracted arrays, split by season into the write-up's parts.
+
+Parts: `fit` (seasons S1-S8: the networks train here), `s9` (checkpoint selection, and the
+first stacking season), `s10` (the second stacking season and every number of the ladder), and
+`test` (the test season). Two kinds of example:
+
+- `images`: one per readable image (first three of a sequence): its `flow` and `naive` pixels
+  (raw uint8 bytes at model size, so the JPEG-free arrays of stage 02 reach the model
+  unchanged), `seq_id`, `image_index`, `first` (1 for the sequence's first readable image: the
+  write-up trained on those), `labels` (the sequence's 54 classes; zeros for test);
+- `sequences`: one per sequence with a readable image: `mean`, `background`, `seq_id`,
+  `n_images`, `labels`.
+
+Shard names carry their record counts and the manifest repeats them, so the reader asserts it
+saw every record. Sequences with no readable image have no example; they are listed in the
+manifest (stage 06 gives them class priors).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib import fileio, records
+from lib.serengeti import extract, schema
+from lib.serengeti.schema import CLASSES, KEY, N_CLASSES
+
+FIT_SEASONS = tuple(range(1, 9))
+STACK_SEASONS = (9, 10)
+PARTS = ("fit", "s9", "s10", "test")
+KINDS = ("images", "sequences")
+
+IMAGE_SPEC: records.Spec = {
+    "flow": records.Field("bytes"),
+    "naive": records.Field("bytes"),
+    "seq_id": records.Field("bytes"),
+    "image_index": records.Field("int"),
+    "first": records.Field("int"),
+    "labels": records.Field("float", N_CLASSES),
+}
+SEQUENCE_SPEC: records.Spec = {
+    "mean": records.Field("bytes"),
+    "background": records.Field("bytes"),
+    "seq_id": records.Field("bytes"),
+    "n_images": records.Field("int"),
+    "labels": records.Field("float", N_CLASSES),
+}
+SPECS = {"images": IMAGE_SPEC, "sequences": SEQUENCE_SPEC}
+
+
+def records_dir(work: str | Path) -> Path:
+    return Path(work) / "records"
+
+
+def part_of(split: str, season: int) -> str | None:
+    """Which part a sequence belongs to (None: a train season outside S1-S10)."""
+    if split == "test":
+        return "test"
+    if season in FIT_SEASONS:
+        return "fit"
+    if season in STACK_SEASONS:
+        return f"s{season}"
+    return None
+
+
+def sequence_table(data: schema.Dataset) -> pd.DataFrame:
+    """One row per sequence (train and test): schema.sequences columns + split and part."""
+    parts = []
+    for split in ("train", "test"):
+        seqs = schema.sequences(data.images(split)).assign(split=split)
+        seqs["part"] = [part_of(split, int(s)) for s in seqs["season"]]
+        parts.append(seqs)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _labels(data: schema.Dataset) -> dict[str, np.ndarray]:
+    table = data.train_labels.set_index(KEY)[list(CLASSES)]
+    return {k: v.astype(np.float32) for k, v in zip(table.index, table.to_numpy(), strict=True)}
+
+
+def build(data: schema.Dataset, work: str | Path, shard_size: int = 512) -> dict:
+    """Write every part's shards (complete shards are kept on a rerun with the same inputs)."""
+    work = Path(work)
+    out_dir = records_dir(work)
+    readable = extract.readable_sequences(work)
+    summary = fileio.read_json(extract.extract_dir(work) / "summary.json")
+    key = {"extract": summary["config"], "shard_size": shard_size, "version": 1}
+    manifest_path = out_dir / "manifest.json"
+    if manifest_path.is_file() and fileio.read_json(manifest_path).get("key") == key:
+        return fileio.read_json(manifest_path)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)  # other settings: rebuild from scratch
+    seqs = sequence_table(data)
+    ok = set(zip(readable["split"], readable[KEY], strict=True))
+    seqs["readable"] = [(s, q) in ok for s, q in zip(seqs["split"], seqs[KEY], strict=True)]
+    labels = _labels(data)
+    zeros = np.zeros(N_CLASSES, np.float32)
+    manifest: dict = {"key": key, "image_size": summary["config"]["image_size"], "parts": {}}
+    for part in PARTS:
+        chosen = seqs[(seqs["part"] == part) & seqs["readable"]]
+        items = list(zip(chosen["split"], chosen[KEY], strict=True))
+        image_items = []
+        for split, seq_id in items:
+            idx = extract.load_arrays(work, split, seq_id)["image_index"]
+            image_items += [(split, seq_id, int(i), j == 0) for j, i in enumerate(idx)]
+
+        def make_image(item):
+            split, seq_id, index, first = item
+            arr = extract.load_arrays(work, split, seq_id)
+            j = int(np.flatnonzero(arr["image_index"] == index)[0])
+            return {
+                "flow": arr["flow"][j].tobytes(),
+                "naive": arr["naive"][j].tobytes(),
+                "seq_id": seq_id,
+                "image_index": index,
+                "first": int(first),
+                "labels": labels.get(seq_id, zeros),
+            }
+
+        def make_sequence(item):
+            split, seq_id = item
+            arr = extract.load_arrays(work, split, seq_id)
+            return {
+                "mean": arr["mean"].tobytes(),
+                "background": arr["background"].tobytes(),
+                "seq_id": seq_id,
+                "n_images": len(arr["image_index"]),
+                "labels": labels.get(seq_id, zeros),
+            }
+
+        manifest["parts"][part] = {
+            "images": records.write_shards(
+                image_items, out_dir / "images", part, IMAGE_SPEC, shard_size, make_image
+            ),
+            "sequences": records.write_shards(
+                items, out_dir / "sequences", part, SEQUENCE_SPEC, shard_size, make_sequence
+            ),
+            "sequences_total": int((seqs["part"] == part).sum()),
+            "sequences_without_image": int(((seqs["part"] == part) & ~seqs["readable"]).sum()),
+        }
+    fileio.write_csv(out_dir / "sequences.csv", seqs.drop(columns=["file_names"]))
+    fileio.write_json(manifest_path, manifest)
+    return manifest
+
+
+def files(work: str | Path, kind: str, part: str) -> list[Path]:
+    """The shards of one kind and part, checked against the manifest's counts."""
+    if kind not in KINDS or part not in PARTS:
+        raise ValueError(f"unknown records {kind!r}/{part!r}; kinds {KINDS}, parts {PARTS}")
+    manifest = fileio.read_json(records_dir(work) / "manifest.json")
+    shards = manifest["parts"][part][kind]
+    out = [records_dir(work) / kind / s["file"] for s in shards]
+    missing = [p for p in out if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{missing[0]}: record shard missing; rerun 03_tfrecords")
+    return out
+
+
+def image_size(work: str | Path) -> tuple[int, int]:
+    h, w = fileio.read_json(records_dir(work) / "manifest.json")["image_size"]
+    return int(h), int(w)
+
+
+def sequences(work: str | Path) -> pd.DataFrame:
+    """The sequence table stage 03 wrote (split, part, readable, season, site, datetime...)."""
+    seqs = pd.read_csv(records_dir(work) / "sequences.csv", dtype={KEY: str, "site": str})
+    seqs["datetime"] = pd.to_datetime(seqs["datetime"])
+    return seqs

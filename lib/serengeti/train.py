@@ -1,0 +1,373 @@
+"""Stage 04: train one run ID into `runs/serengeti/<run_id>/`, stage 05: its test scores.
+
+The run ID says *what* (model, backbone, head, resize of validation/test images); the profile
+says *how big* (image size, the backbone a run-ID backbone maps to, epochs, batch). Seasons, as
+the write-up: the networks train on S1-S8 (`fit`), the best epoch is chosen on S9's loss, and
+`cv_logloss` is the competition metric (mean binary log loss over the 54 classes) on **S10**,
+per sequence (mean of its images' scores; no flip TTA - that is a later rung, reported as
+`cv_logloss_tta`). S10 is the season every rung of the ladder is scored on.
+
+- single: trained on the `flow` pixels of S1-S8 images (all of a sequence's first three, or the
+  first only: profile `train_images`), each with its sequence's labels; validation and test
+  images go through the run's resize chain (`naive` reproduces the write-up's mismatch).
+- background: starts from the single model's best weights (parent: `runid.parent_of`) and is
+  fine-tuned on background images with the same 54-way head.
+- twostream: mean stream from the single model's backbone, background stream from the
+  background model's; fusion conv and head start fresh.
+
+Files: `config.json` (resolved settings, parents, git commit), `train/history.csv`,
+`<run_id>-best.weights.h5`, `val_pred.csv` (S9 and S10 scores, both views, per image or per
+sequence), `metrics.json`; 05 adds `test_pred.csv`. A rerun resumes (lib.training.fit:
+BackupAndRestore, finished training skipped).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from lib import fileio, paths, profiles, runs
+from lib.serengeti import data as sdata
+from lib.serengeti import metrics, records, runid, schema
+from lib.serengeti.model import ModelConfig, build_model, init_twostream, load_parent_weights
+from lib.serengeti.schema import CLASSES, KEY
+
+CHECKPOINT_PART = "s9"
+SCORE_PART = "s10"
+VAL_PARTS = ("s9", "s10")
+
+
+def track_dir() -> Path:
+    return paths.runs_root() / "serengeti"
+
+
+def run_dir(run_id: str) -> Path:
+    return track_dir() / run_id
+
+
+def weights_path(run_id: str) -> Path:
+    return run_dir(run_id) / f"{run_id}-best.weights.h5"
+
+
+def model_config(spec: runid.RunSpec, prof: profiles.SerengetiProfile) -> ModelConfig:
+    backbone, width = prof.backbone_for(spec.backbone)
+    return ModelConfig(
+        model=spec.model,
+        backbone=backbone,
+        head=spec.head,
+        image_size=tuple(prof.image_size),
+        backbone_weights=prof.backbone_weights if backbone != "small" else None,
+        fusion_filters=prof.fusion_filters,
+        small_width=width or 32,
+    )
+
+
+def parents(run_id: str, candidates: list[str]) -> dict[str, str]:
+    spec = runid.parse(run_id)
+    return {kind: runid.parent_of(run_id, kind, candidates) for kind in spec.parents}
+
+
+def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = None) -> dict:
+    """The run's full configuration (what config.json holds, less the git commit)."""
+    spec = runid.parse(run_id)
+    prof = ctx.profile
+    if not isinstance(prof, profiles.SerengetiProfile):
+        raise TypeError("a serengeti run needs a serengeti profile")
+    candidates = candidates if candidates is not None else runs.planned("serengeti", prof.name)
+    finetune = spec.model != "single"
+    return fileio.jsonable(
+        {
+            "run_id": run_id,
+            "spec": asdict(spec),
+            "profile": prof.name,
+            "model": asdict(model_config(spec, prof)),
+            "backbone_used": model_config(spec, prof).backbone
+            + (
+                f"(width {model_config(spec, prof).small_width})"
+                if model_config(spec, prof).backbone == "small"
+                else ""
+            ),
+            "parents": parents(run_id, candidates),
+            "train_seasons": list(records.FIT_SEASONS),
+            "train_resize": spec.train_resize,
+            "eval_resize": spec.resize,
+            "train_images": prof.train_images if spec.model == "single" else "sequences",
+            "checkpoint_on": "S9 validation loss (through the training resize)",
+            "cv_logloss_on": (
+                "S10, per sequence (mean of its images), mean binary log loss over the 54 "
+                "classes, no TTA"
+            ),
+            "epochs": prof.finetune_epochs if finetune else prof.epochs,
+            "batch_size": prof.batch_size,
+            "learning_rate": prof.finetune_learning_rate if finetune else prof.learning_rate,
+            "seed": ctx.seed,
+            "data_dir": str(ctx.data_dir),
+            "work": str(ctx.work),
+        }
+    )
+
+
+def _same_run(old: dict, new: dict) -> bool:
+    return {k: v for k, v in old.items() if k != "git_commit"} == new
+
+
+TRAINING_KEYS_IGNORED = ("run_id", "spec", "eval_resize", "git_commit", "cv_logloss_on")
+
+
+def training_key(config: dict) -> dict:
+    """What decides a run's weights: its config less the run ID and the evaluation resize
+    (a `naive` run trains exactly like its `flow` sibling - the write-up's mismatch was only at
+    inference)."""
+    return {k: v for k, v in config.items() if k not in TRAINING_KEYS_IGNORED}
+
+
+def trained_sibling(run_id: str, config: dict, candidates: list[str]) -> str | None:
+    """A finished run among `candidates` whose training is identical to this one's."""
+    spec = runid.parse(run_id)
+    for other in candidates:
+        if other == run_id:
+            continue
+        o = runid.parse(other)
+        if (o.model, o.backbone, o.head) != (spec.model, spec.backbone, spec.head):
+            continue
+        cfg_path = run_dir(other) / "config.json"
+        if not (run_dir(other) / "train" / "done.json").is_file() or not cfg_path.is_file():
+            continue
+        if not weights_path(other).is_file():
+            continue
+        if training_key(fileio.read_json(cfg_path)) == training_key(config):
+            return other
+    return None
+
+
+def _copy_training(source: str, run_id: str) -> None:
+    out = run_dir(run_id)
+    if (out / "train").exists():
+        shutil.rmtree(out / "train")
+    shutil.copytree(
+        run_dir(source) / "train", out / "train", ignore=shutil.ignore_patterns("backup")
+    )
+    with fileio.atomic_path(weights_path(run_id)) as tmp:
+        shutil.copyfile(weights_path(source), tmp)
+
+
+def _datasets(config: dict, work: Path, part: str, training: bool, seed: int, resize=None):
+    spec = runid.parse(config["run_id"])
+    mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
+    kind = sdata.SOURCES[spec.model][0]
+    return sdata.dataset(
+        records.files(work, kind, part),
+        spec.model,
+        mcfg.image_size,
+        config["batch_size"],
+        resize=resize or (config["train_resize"] if training else config["eval_resize"]),
+        training=training,
+        seed=seed,
+        first_only=training and config["train_images"] == "first",
+        softmax=spec.head == "softmax",
+    )
+
+
+def init_head_bias(model: keras.Model, prior: pd.Series, head: str) -> None:
+    """Start the output layer at the class priors (logit for sigmoid, log for softmax), so a
+    fresh network begins at the baseline instead of 0.5 for 54 mostly absent classes - on small
+    data the rare classes otherwise take most of the training to unlearn."""
+    p = np.clip(prior.reindex(list(CLASSES)).to_numpy(np.float64), 1e-5, 1 - 1e-5)
+    bias = np.log(p / (1 - p)) if head == "sigmoid" else np.log(p / p.sum())
+    layer = model.get_layer("scores")
+    kernel, _ = layer.get_weights()
+    layer.set_weights([kernel, bias.astype(np.float32)])
+
+
+def _build(config: dict, prior: pd.Series | None = None):
+    mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
+    parent = config["parents"]
+
+    def build() -> keras.Model:
+        model = build_model(mcfg)
+        if mcfg.model == "single" and prior is not None:
+            init_head_bias(model, prior, mcfg.head)
+        if mcfg.model == "background":
+            load_parent_weights(model, weights_path(parent["single"]))
+        elif mcfg.model == "twostream":
+            init_twostream(
+                model,
+                mcfg,
+                weights_path(parent["single"]),
+                weights_path(parent["background"]),
+            )
+        return model
+
+    return mcfg, build
+
+
+def load_model(run_id: str) -> keras.Model:
+    """A run's best model, rebuilt from its own config.json (05 and reports use it)."""
+    config = fileio.read_json(run_dir(run_id) / "config.json")
+    mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
+    model = build_model(mcfg)
+    model.load_weights(weights_path(run_id))
+    return model
+
+
+def priors(data: schema.Dataset) -> pd.Series:
+    """Class priors of the fit seasons S1-S8 (what the networks saw)."""
+    labels = data.train_labels
+    seasons = schema.season_of(labels[KEY])
+    return metrics.class_priors(labels[seasons.isin(records.FIT_SEASONS).to_numpy()])
+
+
+def sequence_scores(pred: pd.DataFrame, seq_ids, prior: pd.Series, which: str) -> pd.DataFrame:
+    """seq_id + 54 scores for every sequence in `seq_ids` (its order): the mean over its images
+    of the chosen view; sequences with no scored image get `prior`."""
+    per = sdata.per_sequence(sdata.view(pred, which)).set_index(KEY)
+    out = per.reindex(list(seq_ids))
+    out = out.fillna(prior)
+    return out.rename_axis(KEY).reset_index()
+
+
+def train_run(
+    run_id: str, ctx: profiles.Context, strategy_kind: str = "auto", verbose: int = 2
+) -> dict:
+    """Train one run (resuming if interrupted), score S9/S10, write metrics.json."""
+    from lib import training
+
+    config = resolve(run_id, ctx)
+    out = run_dir(run_id)
+    config_path = out / "config.json"
+    if config_path.is_file() and not _same_run(fileio.read_json(config_path), config):
+        print(f"{out}: earlier run used another configuration; starting this run afresh")
+        for item in out.iterdir():
+            if item.suffix != ".ipynb":
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+    for kind, parent in config["parents"].items():
+        if not (run_dir(parent) / "metrics.json").is_file():
+            raise FileNotFoundError(
+                f"{run_id} starts from its {kind} parent {parent}, which has not finished; "
+                "train it first (run_all.sh trains the registry in order)"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    fileio.write_json(config_path, {**config, "git_commit": runs.git_commit()})
+
+    strategy = training.select_strategy(strategy_kind)
+    precision = training.set_precision(strategy)
+    data = schema.load(ctx.data_dir)
+    mcfg, build = _build(config, priors(data))
+    keras.utils.set_random_seed(ctx.seed)
+    train_ds = _datasets(config, ctx.work, "fit", True, ctx.seed)
+    # the best epoch is chosen on S9 through the training resize (the write-up validated on the
+    # same resized copy it trained on); the run's own resize is used for its scores below
+    val_ds = _datasets(config, ctx.work, CHECKPOINT_PART, False, ctx.seed, config["train_resize"])
+    sibling = trained_sibling(run_id, config, runs.planned("serengeti", ctx.profile.name))
+    if sibling is not None and not (out / "train" / "done.json").is_file():
+        print(
+            f"{run_id}: trains exactly like {sibling} (only the evaluation resize differs); "
+            "reusing its weights"
+        )
+        _copy_training(sibling, run_id)
+    info = training.fit(
+        build,
+        sdata.without_keys(train_ds),
+        sdata.without_keys(val_ds),
+        out / "train",
+        weights_path(run_id),
+        epochs=config["epochs"],
+        learning_rate=config["learning_rate"],
+        strategy=strategy,
+        seed=ctx.seed,
+        verbose=verbose,
+        loss=build_loss(mcfg),
+        metrics=lambda: [],
+    )
+    with strategy.scope():
+        model = build_model(mcfg)
+    model.load_weights(weights_path(run_id))
+    preds = []
+    for part in VAL_PARTS:
+        ds = _datasets(config, ctx.work, part, False, ctx.seed)
+        preds.append(sdata.predict(model, ds).assign(part=part))
+    val = pd.concat(preds, ignore_index=True)
+    fileio.write_csv(out / "val_pred.csv", val)
+    result = evaluate(val, data, ctx.work)
+    metrics_out = {
+        "run_id": run_id,
+        **result,
+        "train": info,
+        "precision": precision,
+        "profile": ctx.profile.name,
+        "backbone_used": config["backbone_used"],
+        "weights_from": sibling or run_id,
+    }
+    fileio.write_json(out / "metrics.json", metrics_out)
+    return metrics_out
+
+
+def build_loss(mcfg: ModelConfig):
+    from lib.serengeti.model import loss
+
+    return loss(mcfg)
+
+
+def part_truth(data: schema.Dataset, work: str | Path, part: str) -> pd.DataFrame:
+    """Labels of every sequence of a stacking season (readable or not), seq_id order."""
+    seqs = records.sequences(work)
+    ids = seqs.loc[seqs["part"] == part, KEY]
+    labels = data.train_labels.set_index(KEY).loc[sorted(ids)]
+    return labels.rename_axis(KEY).reset_index()
+
+
+def evaluate(val: pd.DataFrame, data: schema.Dataset, work: str | Path) -> dict:
+    """cv_logloss (S10, orig view), its flip-TTA value, S9's, and the `empty` class's."""
+    prior = priors(data)
+    out = {}
+    for part in VAL_PARTS:
+        truth = part_truth(data, work, part)
+        for which in ("orig", "tta"):
+            pred = sequence_scores(val[val["part"] == part], truth[KEY], prior, which)
+            table = metrics.per_class_table(truth, pred).set_index("class")
+            suffix = "" if which == "orig" else "_tta"
+            out[f"logloss_{part}{suffix}"] = float(table["log_loss"].mean())
+            out[f"empty_logloss_{part}{suffix}"] = float(table.loc["empty", "log_loss"])
+    out["cv_logloss"] = out[f"logloss_{SCORE_PART}"]
+    out["cv_logloss_tta"] = out[f"logloss_{SCORE_PART}_tta"]
+    out["cv_on"] = "S10"
+    return out
+
+
+def predict_test(run_id: str, work: str | Path) -> pd.DataFrame:
+    """Stage 05: the run's test scores, both views (flip TTA = their mean): test_pred.csv."""
+    out = run_dir(run_id)
+    if not (out / "metrics.json").is_file():
+        raise FileNotFoundError(f"{out}: run not finished (no metrics.json); train it with 04")
+    config = fileio.read_json(out / "config.json")
+    model = load_model(run_id)
+    pred = sdata.predict(model, _datasets(config, Path(work), "test", False, 0))
+    fileio.write_csv(out / "test_pred.csv", pred)
+    return pred
+
+
+def history(run_id: str) -> pd.DataFrame:
+    path = run_dir(run_id) / "train" / "history.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def finished_runs(run_ids: list[str], ctx: profiles.Context) -> list[str]:
+    """Runs among `run_ids` that finished on this data folder with this profile."""
+    done = []
+    for run in run_ids:
+        cfg_path, met_path = run_dir(run) / "config.json", run_dir(run) / "metrics.json"
+        if not (cfg_path.is_file() and met_path.is_file()):
+            continue
+        cfg = fileio.read_json(cfg_path)
+        if cfg.get("data_dir") == str(ctx.data_dir) and cfg.get("profile") == ctx.profile.name:
+            done.append(run)
+    return done
+
+
+def read_pred(run_id: str, name: str) -> pd.DataFrame:
+    return pd.read_csv(run_dir(run_id) / name, dtype={KEY: str})
