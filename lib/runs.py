@@ -21,6 +21,23 @@ def planned(track: str, profile: str) -> list[str]:
     return srunid.quick_runs() if prof.runs == "quick" else srunid.model_runs()
 
 
+def finished(track: str, run_ids: list[str], ctx: profiles.Context) -> list[str]:
+    """Runs among `run_ids` whose folder says they finished on this data folder with this
+    profile (config.json and metrics.json present, data_dir and profile matching)."""
+    from lib import fileio
+
+    done = []
+    for run in run_ids:
+        folder = paths.runs_root() / track / run
+        cfg_path, met_path = folder / "config.json", folder / "metrics.json"
+        if not (cfg_path.is_file() and met_path.is_file()):
+            continue
+        cfg = fileio.read_json(cfg_path)
+        if cfg.get("data_dir") == str(ctx.data_dir) and cfg.get("profile") == ctx.profile.name:
+            done.append(run)
+    return done
+
+
 def git_commit() -> str:
     """HEAD of the checkout, with "-dirty" for uncommitted changes; "unknown" outside git."""
     try:

@@ -26,15 +26,9 @@ def track_dir() -> Path:
 
 def finished_runs(run_ids: list[str], ctx: profiles.Context) -> list[str]:
     """Runs among `run_ids` that finished on this data folder with this profile."""
-    done = []
-    for run in run_ids:
-        cfg_path, met_path = run_dir(run) / "config.json", run_dir(run) / "metrics.json"
-        if not (cfg_path.is_file() and met_path.is_file()):
-            continue
-        cfg = fileio.read_json(cfg_path)
-        if cfg.get("data_dir") == str(ctx.data_dir) and cfg.get("profile") == ctx.profile.name:
-            done.append(run)
-    return done
+    from lib import runs
+
+    return runs.finished("chimpact", run_ids, ctx)
 
 
 def leaderboard(run_ids: list[str]) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lib import shard as sharding
 from lib.chimpact import extract, schema
+from lib.cli import positive
 
 
 def frame_size(text: str) -> tuple[int, int]:
@@ -43,16 +44,6 @@ def shard_spec(text: str) -> sharding.Shard:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lib.chimpact.extract",
@@ -60,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", required=True, type=Path, help="chimpact data folder")
     parser.add_argument("--work", required=True, type=Path, help="work folder (frames, manifest)")
-    parser.add_argument("--workers", type=positive, help="processes (default: all cores)")
+    parser.add_argument("--workers", type=positive(), help="processes (default: all cores)")
     parser.add_argument(
         "--shard", type=shard_spec, default=sharding.WHOLE, help="i/N: this run's share, 0 <= i < N"
     )

@@ -8,27 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from lib.cli import positive
 from lib.demo import MARKER, ensure
 from lib.fileio import atomic_dir, read_json
 from lib.paths import TRACKS
-
-
-def positive(minimum: int) -> Callable[[str], int]:
-    """argparse type: an integer >= minimum, with a message that names the problem."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
 
 
 def image_size(text: str) -> tuple[int, int]:

@@ -15,17 +15,9 @@ import os
 import sys
 from pathlib import Path
 
+from lib.cli import positive
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with downsampled copies of the videos (same names), for the down runs",
     )  # fmt: skip
     ch.add_argument("--out", type=Path, required=True, help="output CSV")
-    ch.add_argument("--batch-size", type=_positive, default=32)
-    ch.add_argument("--workers", type=_positive, default=2, help="videos decoded in parallel")
+    ch.add_argument("--batch-size", type=positive(), default=32)
+    ch.add_argument("--workers", type=positive(), default=2, help="videos decoded in parallel")
     ch.add_argument("--no-snap", action="store_true", help="do not snap to the train distances")
     ch.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
