@@ -256,7 +256,7 @@ SEEK_CPU_S = 0.03  # CPU seconds one more input costs (open, seek, decoder and f
 # CPU nanoseconds to decode one pixel of one frame, single-threaded; measured on 1280x720 at 30 fps
 # and ~2 Mbit/s (bench/extract.py): H.264 about 0.05 s per second of video, MPEG-4 part 2 0.0125.
 DECODE_NS_PER_PIXEL = {"h264": 1.8, "hevc": 2.5, "mpeg4": 0.45, "msmpeg4v3": 0.45, "mjpeg": 3.0}
-ONE_PASS_SHARE = 0.85  # plans costing at least this share of one pass use one pass
+ONE_PASS_SHARE = 0.95  # plans costing at least this share of one pass use one pass
 SEEK_AIM_S = 0.2  # -ss this far past the keyframe wanted (ffmpeg backs off 3/23 s)
 SEEK_SLACK_S = 0.1  # safety on the latest -ss that still decodes a run's first second
 
