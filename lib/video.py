@@ -1,9 +1,11 @@
 """Video probing and frame extraction with the ffmpeg binary from the imageio-ffmpeg wheel.
 
 Frame k of a video is the frame at second k (ffmpeg's `fps=1` filter), as in the write-up.
-One ffmpeg process per video and source decodes up to the last second any window needs, and
-writes those frames as JPEG to a pipe: ffmpeg does the decoding and JPEG encoding in C, and no
-frame touches the disk before we know it is needed.
+`frames_at_1fps` decodes from the start up to a given second: the reference. `frames_at_seconds`
+returns the same frames (byte for byte) for a set of needed seconds but decodes only the spans
+of the video that hold them (see "span seeking" below). Both run one ffmpeg per file that
+decodes and JPEG-encodes in C and writes to a pipe: no frame touches the disk before we know it
+is needed.
 """
 
 from __future__ import annotations
