@@ -265,7 +265,8 @@ SEEK_SLACK_S = 0.1  # safety on the latest -ss that still decodes a run's first 
 
 @dataclass(frozen=True)
 class VideoIndex:
-    """The video stream's timeline from one demuxing pass (no decoding: ~50 ms for 60 s of 720p).
+    """The video stream's timeline: frame times and keyframes, without decoding - read from the
+    container (lib/video_index.py, ~1 ms) or from one ffmpeg demuxing pass (`index_video`).
 
     Times are seconds since the file's start, as ffmpeg's filters see them.
     """
