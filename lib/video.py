@@ -1,9 +1,11 @@
 """Video probing and frame extraction with the ffmpeg binary from the imageio-ffmpeg wheel.
 
 Frame k of a video is the frame at second k (ffmpeg's `fps=1` filter), as in the write-up.
-One ffmpeg process per video and source decodes up to the last second any window needs, and
-writes those frames as JPEG to a pipe: ffmpeg does the decoding and JPEG encoding in C, and no
-frame touches the disk before we know it is needed.
+`frames_at_1fps` decodes from the start up to a given second: the reference. `frames_at_seconds`
+returns the same frames (byte for byte) for a set of needed seconds but decodes only the spans
+of the video that hold them (see "span seeking" below). Both run one ffmpeg per file that
+decodes and JPEG-encodes in C and writes to a pipe: no frame touches the disk before we know it
+is needed.
 """
 
 from __future__ import annotations
@@ -256,14 +258,15 @@ SEEK_CPU_S = 0.03  # CPU seconds one more input costs (open, seek, decoder and f
 # CPU nanoseconds to decode one pixel of one frame, single-threaded; measured on 1280x720 at 30 fps
 # and ~2 Mbit/s (bench/extract.py): H.264 about 0.05 s per second of video, MPEG-4 part 2 0.0125.
 DECODE_NS_PER_PIXEL = {"h264": 1.8, "hevc": 2.5, "mpeg4": 0.45, "msmpeg4v3": 0.45, "mjpeg": 3.0}
-ONE_PASS_SHARE = 0.85  # plans costing at least this share of one pass use one pass
+ONE_PASS_SHARE = 0.95  # plans costing at least this share of one pass use one pass
 SEEK_AIM_S = 0.2  # -ss this far past the keyframe wanted (ffmpeg backs off 3/23 s)
 SEEK_SLACK_S = 0.1  # safety on the latest -ss that still decodes a run's first second
 
 
 @dataclass(frozen=True)
 class VideoIndex:
-    """The video stream's timeline from one demuxing pass (no decoding: ~50 ms for 60 s of 720p).
+    """The video stream's timeline: frame times and keyframes, without decoding - read from the
+    container (lib/video_index.py, ~1 ms) or from one ffmpeg demuxing pass (`index_video`).
 
     Times are seconds since the file's start, as ffmpeg's filters see them.
     """
