@@ -272,7 +272,7 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("pipeline.supply_over_demand_cached", f"{r['supply_over_demand_cached']:.2f}"),
     ]
-    for size, d in r["sizes"].items():
+    for size, d in sorted(r["sizes"].items(), key=lambda item: int(item[0])):
         for name, s in d["supply"].items():
             rows.append(
                 (
