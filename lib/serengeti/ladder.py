@@ -5,7 +5,9 @@ season S10 (a sequence without a readable image gets the class priors of S1-S8, 
 The rungs, in the write-up's order:
 
   softmax control, MobileNetV2 + sigmoid, InceptionResNetV2, resize fix  - one network each
-      (per sequence: mean of its images' scores, no TTA);
+      (per sequence: mean of its images' scores, no TTA); `logloss_flow` is the same network
+      scored through the training resize (flow), so the loss and backbone rungs can be read
+      without the resize mismatch the `naive` runs carry;
   background     - the resize-fix model with its `empty` column taken from the background
                    model (the write-up "ensembled the empty class");
   boosting       - LightGBM stack of the single and background models (booster "a": fitted on
@@ -68,6 +70,9 @@ def leaderboard(run_ids: list[str]) -> pd.DataFrame:
                 "run_id": run,
                 "cv_logloss": m["cv_logloss"],
                 "cv_logloss_tta": m["cv_logloss_tta"],
+                "cv_logloss_flow": m.get("cv_logloss_train_resize", m["cv_logloss"])
+                if spec.resize == "naive"
+                else m["cv_logloss"],
                 "empty_logloss": m["empty_logloss_s10"],
                 "logloss_s9": m["logloss_s9"],
                 "step": ref["step"] if ref is not None else "",
@@ -206,12 +211,13 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
     reg = runid.registry()
     ladder = []
 
-    def rung(step, value, honest=True, note=""):
+    def rung(step, value, honest=True, note="", flow=None):
         ref = reg.loc[reg["step"] == step, "writeup_public_logloss"]
         ladder.append(
             {
                 "step": step,
                 "logloss": None if value is None else float(value),
+                "logloss_flow": None if flow is None else float(flow),
                 "honest": honest,
                 "writeup_public_logloss": (
                     None if ref.empty or pd.isna(ref.iloc[0]) else float(ref.iloc[0])
@@ -222,10 +228,11 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
 
     for step in ("softmax control", "MobileNetV2 + sigmoid", "InceptionResNetV2", "resize fix"):
         run_id = reg.loc[reg["step"] == step, "run_id"].iloc[0]
-        value = None
+        value = flow = None
         if run_id in done:
-            value = fileio.read_json(run_dir(run_id) / "metrics.json")["cv_logloss"]
-        rung(step, value, note=run_id if run_id in done else f"{run_id} not trained")
+            m = fileio.read_json(run_dir(run_id) / "metrics.json")
+            value, flow = m["cv_logloss"], m.get("cv_logloss_train_resize", m["cv_logloss"])
+        rung(step, value, note=run_id if run_id in done else f"{run_id} not trained", flow=flow)
     s10 = inputs[(SCORE_PART, "orig")]
     single = _model_pred(s10, "single", prior)
     empty_single = float(

@@ -294,6 +294,23 @@ def train_run(
     val = pd.concat(preds, ignore_index=True)
     fileio.write_csv(out / "val_pred.csv", val)
     result = evaluate(val, data, ctx.work)
+    if config["eval_resize"] != config["train_resize"]:
+        # the same network scored through the training resize too: separates what the resize
+        # mismatch costs from what the backbone or loss does (the ladder shows both)
+        flow = pd.concat(
+            [
+                sdata.predict(
+                    model,
+                    _datasets(config, ctx.work, part, False, ctx.seed, config["train_resize"]),
+                ).assign(part=part)
+                for part in VAL_PARTS
+            ],
+            ignore_index=True,
+        )
+        fileio.write_csv(out / "val_pred_train_resize.csv", flow)
+        other = evaluate(flow, data, ctx.work)
+        result["cv_logloss_train_resize"] = other["cv_logloss"]
+        result["empty_logloss_s10_train_resize"] = other["empty_logloss_s10"]
     metrics_out = {
         "run_id": run_id,
         **result,
