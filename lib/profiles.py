@@ -33,6 +33,9 @@ class Profile:
     epochs: int = 40
     batch_size: int = 96
     learning_rate: float = 1e-3
+    small_bn_momentum: float = 0.99  # small CNN only (lib.chimpact.model)
+    motion: bool = False  # small CNN only: frame-minus-window-mean channels
+    standardize: bool = False  # small CNN only: per-sequence standardized frames
     runs: str = "writeup"  # which run IDs run_all.sh trains: "writeup" (all 12) or "quick" (2)
 
 
@@ -40,10 +43,12 @@ PROFILES = {
     "quick": Profile(
         "quick", 24, 20, None, 3, 64, 24, image_size=48, backbone="small",
         backbone_weights=None, lstm_units=32, dense_units=32, epochs=2, batch_size=16, runs="quick",
+        small_bn_momentum=0.9, motion=True, standardize=True,
     ),
     "demo": Profile(
         "demo", 120, 60, None, 5, 128, 120, image_size=64, backbone="small",
         backbone_weights=None, lstm_units=128, dense_units=64, epochs=8, batch_size=32,
+        small_bn_momentum=0.9, motion=True, standardize=True,
     ),
     "full": Profile("full", 120, 60, (512, 512), 5, 128, 300),
 }  # fmt: skip

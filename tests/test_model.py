@@ -73,3 +73,43 @@ def test_unknown_backbone_and_pool_are_rejected():
         build_model(ModelConfig(image_size=32, backbone="resnet"))
     with pytest.raises(ValueError, match="small_pool"):
         build_model(ModelConfig(image_size=32, backbone="small", small_pool="max"))
+
+
+def test_motion_channels_are_the_difference_from_the_window_mean():
+    from lib.chimpact.model import with_motion
+
+    x = np.random.default_rng(1).random((2, 5, 8, 8, 3), dtype=np.float32)
+    out = keras.ops.convert_to_numpy(with_motion(x))
+    assert out.shape == (2, 5, 8, 8, 6)
+    np.testing.assert_allclose(out[..., :3], x)
+    np.testing.assert_allclose(out[..., 3:], np.abs(x - x.mean(axis=1, keepdims=True)), atol=1e-6)
+
+
+def test_standardized_sequences_ignore_brightness():
+    """A gamma-darkened copy of a sequence (scaled pixel values) looks the same to the CNN."""
+    from lib.chimpact.model import standardized
+
+    x = np.random.default_rng(2).random((1, 5, 8, 8, 3), dtype=np.float32)
+    a = keras.ops.convert_to_numpy(standardized(x))
+    b = keras.ops.convert_to_numpy(standardized(0.44 * x))
+    assert abs(a.mean()) < 1e-5 and 0.9 < a.std() <= 1.0  # the 0.02 floor shrinks it a little
+    assert abs(b.mean()) < 1e-5 and np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.9999
+    assert 0.85 < b.std() / a.std() <= 1.0  # the darkened copy differs only by the floor's share
+
+
+def test_demo_model_options_survive_a_keras_save_and_load(tmp_path):
+    """Bundles store `.keras` files: the in-graph motion/standardize ops must round-trip."""
+    cfg = ModelConfig(
+        frames=7, image_size=32, backbone="small", lstm_units=8, dense_units=8,
+        small_bn_momentum=0.9, motion=True, standardize=True, output_bias=6.0,
+    )  # fmt: skip
+    keras.utils.set_random_seed(0)
+    model = build_model(cfg)
+    x = np.random.default_rng(3).random((3, 7, 32, 32, 3), dtype=np.float32)
+    # an untrained model starts at its output bias, so predictions start near it
+    assert model.get_layer("distance").get_weights()[1][0] == pytest.approx(6.0)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+    with pytest.raises(ValueError, match="small backbone"):
+        build_model(ModelConfig(image_size=32, backbone_weights=None, motion=True))

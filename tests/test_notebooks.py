@@ -71,7 +71,15 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path):
     assert sub[["video_id", "time"]].equals(fmt[["video_id", "time"]])
     assert sub["distance"].notna().all()
     board = pd.read_csv(tmp_path / "runs" / "chimpact" / "leaderboard.csv")
-    assert set(board["run_id"]) == set(run_ids) and board["writeup_cv_mae"].notna().all()
+    runs_board = board[board["source"] != "boxes"]
+    assert set(runs_board["run_id"]) == set(run_ids) and runs_board["writeup_cv_mae"].notna().all()
+    # the detector-box member is in the board and the final blend; the write-up's blend is not
+    # worse than its best run, and the final blend not worse than the write-up's
+    assert list(board.loc[board["source"] == "boxes", "run_id"]) == ["boxes-lgbm"]
+    assert "boxes-lgbm" in summary["ensemble_members"]
+    assert "boxes-lgbm" not in summary["writeup_ensemble_weights"]
+    assert summary["writeup_ensemble_cv_mae"] <= runs_board["cv_mae"].min() + 1e-9
+    assert summary["ensemble_cv_mae"] <= summary["writeup_ensemble_cv_mae"] + 1e-9
     # the exported bundle, copied away from runs/, predicts what 05_infer + 06 did
     bundle = shutil.copytree(tmp_path / "runs" / "chimpact" / "bundle", tmp_path / "moved")
     out = tmp_path / "cli.csv"
@@ -85,7 +93,7 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     cli = pd.read_csv(out).assign(video_id=lambda f: f["filepath"].map(lambda p: Path(p).name))
     expected = 0.0
-    for run_id, weight in summary["ensemble_weights"].items():
+    for run_id, weight in summary["writeup_ensemble_weights"].items():  # the bundle's blend
         pred = pd.read_csv(tmp_path / "runs" / "chimpact" / run_id / "test_pred.csv")
         expected = expected + weight * fmt[["video_id", "time"]].merge(pred)["pred"].to_numpy()
     assert cli[["video_id", "time"]].equals(fmt[["video_id", "time"]])
