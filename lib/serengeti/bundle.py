@@ -132,8 +132,11 @@ def export(summary: dict, extract_config: dict, out: str | Path | None = None) -
             "scores": {
                 k: summary.get(k)
                 for k in (
-                    "baseline_logloss", "stacked_logloss", "stacked_neighbor_logloss",
-                    "demo_test_logloss", "submission_uses_neighbors",
+                    "baseline_logloss",
+                    "stacked_logloss",
+                    "stacked_neighbor_logloss",
+                    "demo_test_logloss",
+                    "submission_uses_neighbors",
                 )
             },  # fmt: skip
             "trained_on": {"profile": summary.get("profile"), "data_dir": summary.get("data_dir")},
