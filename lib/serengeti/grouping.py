@@ -221,7 +221,7 @@ def read_metadata(csv: str | Path, inputs: Sequence[str | Path]) -> pd.DataFrame
             "path": paths,
             "datetime": when.to_numpy(),
             "time_source": np.where(when.notna(), "metadata", "none"),
-            "season": np.where(known, parts["season"].fillna(0), 0).astype(np.int64),
+            "season": pd.to_numeric(parts["season"]).fillna(0).astype(np.int64).to_numpy(),
             "site": np.where(known, parts["site"], folder),
         }
     )
