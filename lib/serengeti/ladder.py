@@ -23,7 +23,8 @@ summary.json are those honest stacks without / with the neighbour feature.
 
 The submission uses both boosters (the write-up's final setting), flip TTA, and the neighbour
 feature when it lowered the honest S10 score; predictions are clipped and validated against
-submission_format.csv before writing.
+submission_format.csv before writing. The fitted stack behind it is kept in
+`runs/serengeti/stack/` (`save_stack`), which the model bundle (lib.serengeti.bundle) carries.
 """
 
 from __future__ import annotations
