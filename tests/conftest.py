@@ -83,3 +83,106 @@ def tiny_serengeti(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "serengeti-tiny"
     serengeti.generate(out, progress=False, workers=2, **TINY_SERENGETI)
     return out
+
+
+SER_BUNDLE_RUNS = {
+    "single": "run-20191219-1000-single-irv2-sigmoid-flow",
+    "background": "run-20191226-1000-background-irv2-sigmoid-flow",
+    "twostream": "run-20200105-1000-twostream-irv2-sigmoid-flow",
+}
+SER_BUNDLE_SIZE = (48, 64)
+
+
+def _synthetic_season(season: int, rng, n: int = 160):
+    """Stack inputs of one season with random network scores, where zebra is present exactly
+    when the *other* cameras' zebra scores around the sequence are high: a booster can only
+    learn it from the neighbour-camera feature."""
+    import numpy as np
+    import pandas as pd
+
+    from lib.serengeti import ladder, neighbors
+    from lib.serengeti.schema import CLASSES, KEY
+
+    ids = [f"SER_S{season}#C{i % 5:02d}#1#{i}" for i in range(n)]
+    when = pd.Timestamp(f"2012-0{season - 7}-01 06:00") + pd.to_timedelta(
+        np.sort(rng.integers(0, 6 * 3600, n)), unit="s"
+    )
+    seqs = pd.DataFrame(
+        {KEY: ids, "season": season, "site": [f"C{i % 5:02d}" for i in range(n)],
+         "datetime": when, "n_images": rng.integers(1, 4, n)}
+    )  # fmt: skip
+    image = pd.DataFrame(
+        [(s, k) for s, m in zip(ids, seqs["n_images"], strict=True) for k in range(m)],
+        columns=[KEY, "image_index"],
+    )
+    image[list(CLASSES)] = rng.random((len(image), len(CLASSES))) * 0.2
+    image["zebra"] = rng.random(len(image))
+    sequence = {}
+    for model in ("background", "twostream"):
+        frame = pd.DataFrame(rng.random((n, len(CLASSES))) * 0.2, columns=list(CLASSES))
+        frame.insert(0, KEY, ids)
+        sequence[model] = frame
+    inp = ladder.Inputs(seqs, {"single": image}, sequence)
+    per = image.groupby(KEY)[list(CLASSES)].mean().reindex(ids).reset_index()
+    nb = neighbors.neighbor_features(seqs.merge(per, on=KEY), 120.0, classes=["zebra"])
+    zebra = nb["nb_mean_zebra"].fillna(0).to_numpy() > 0.5
+    labels = pd.DataFrame(0, index=range(n), columns=list(CLASSES))
+    labels["zebra"] = zebra.astype(int)
+    labels["empty"] = (~zebra).astype(int)
+    labels.insert(0, KEY, ids)
+    return inp, labels
+
+
+@pytest.fixture(scope="session")
+def tiny_serengeti_bundle(tmp_path_factory):
+    """A serengeti bundle from untrained networks (small CNN, 48x64) and a LightGBM stack fitted
+    on synthetic scores with the neighbour-camera feature on; returns (bundle folder, networks
+    by role). Its numbers mean nothing; bundle format, plumbing and grouping are what it tests."""
+    import keras
+    import numpy as np
+    import pandas as pd
+
+    from lib import fileio
+    from lib.serengeti import bundle, ladder, metrics, stacking
+    from lib.serengeti.model import ModelConfig, build_model
+
+    runs_root = tmp_path_factory.mktemp("serengeti-runs")
+    networks = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAMTRAP_RUNS", str(runs_root))
+        from lib.serengeti.train import run_dir, weights_path
+
+        for i, (role, run_id) in enumerate(SER_BUNDLE_RUNS.items()):
+            mcfg = ModelConfig(
+                model=role, backbone="small", image_size=SER_BUNDLE_SIZE, backbone_weights=None,
+                small_width=4, fusion_filters=8,
+            )  # fmt: skip
+            run_dir(run_id).mkdir(parents=True)
+            fileio.write_json(run_dir(run_id) / "config.json", {"model": asdict(mcfg)})
+            fileio.write_json(
+                run_dir(run_id) / "metrics.json",
+                {"run_id": run_id, "cv_logloss": 0.1, "backbone_used": "small(width 4)"},
+            )
+            keras.utils.set_random_seed(i)
+            model = build_model(mcfg)
+            model.save_weights(weights_path(run_id))
+            networks[role] = model
+        rng = np.random.default_rng(3)
+        (inp_a, y_a), (inp_b, y_b) = _synthetic_season(9, rng), _synthetic_season(10, rng)
+        prior = metrics.class_priors(pd.concat([y_a, y_b]))
+        models = ("background", "twostream")
+        fa = ladder.features(inp_a, models, prior, 120.0)
+        fb = ladder.features(inp_b, models, prior, 120.0)
+        cfg = stacking.StackConfig(
+            classes=("empty", "zebra"), feature_mode="own", min_data_in_leaf=5,
+            num_boost_round=60, early_stopping_rounds=20,
+        )  # fmt: skip
+        fitted = stacking.fit(fa, y_a, fb, y_b, cfg)
+        stack_dir = ladder.save_stack(
+            fitted, SER_BUNDLE_RUNS, models, fb, True, 120.0, prior, prior
+        )
+        summary = {"stack_dir": str(stack_dir), "profile": "quick", "data_dir": "synthetic"}
+        extract_config = {"version": 1, "image_size": list(SER_BUNDLE_SIZE),
+                          "strip_fraction": 0.066, "max_images": 3}  # fmt: skip
+        out = bundle.export(summary, extract_config, tmp_path_factory.mktemp("sb") / "bundle")
+    return out, networks

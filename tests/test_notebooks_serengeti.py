@@ -1,11 +1,14 @@
-"""Papermill smoke run of the serengeti notebooks 01-06 on a tiny demo, quick profile."""
+"""Papermill smoke run of the serengeti notebooks 01-07 on a tiny demo, quick profile, and the
+exported bundle predicting the same test sequences from the command line."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -20,7 +23,11 @@ def test_quick_profile_runs_every_serengeti_notebook(tiny_serengeti, tmp_path):
         "CAMTRAP_WORK": str(tmp_path / "work"),
         "CAMTRAP_RUNS": str(tmp_path / "runs"),
         "CAMTRAP_SUBMISSIONS": str(tmp_path / "submissions"),
+        "CAMTRAP_DATA": str(tmp_path / "data"),  # 07's fresh demo
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # the kernel runs in notebooks/serengeti: import this checkout's lib, whatever the
+        # environment's editable install points at
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     params = ["-p", "profile", "quick", "-p", "data_dir", str(tiny_serengeti), "-p", "workers", "2"]
 
@@ -81,5 +88,39 @@ def test_quick_profile_runs_every_serengeti_notebook(tiny_serengeti, tmp_path):
     board = pd.read_csv(tmp_path / "runs" / "serengeti" / "leaderboard.csv")
     assert set(board["run_id"]) == set(run_ids) and board["cv_logloss"].notna().all()
     assert board["writeup_empty_logloss"].notna().any()  # the resize-fix row mirrors the write-up
+    # the exported bundle, copied away from runs/ and work/, predicts what 05_infer + 06 did
+    from lib.serengeti.schema import CLASSES
+
+    bundle = shutil.copytree(tmp_path / "runs" / "serengeti" / "bundle", tmp_path / "moved")
+    assert summary["stack_dir"] and (bundle / "stack" / "stack.json").is_file()
+    elsewhere = {k: str(tmp_path / "nowhere") for k in ("CAMTRAP_RUNS", "CAMTRAP_WORK")}
+    out = tmp_path / "cli.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib.predict", "serengeti", "--bundle", str(bundle), "--images",
+         str(tiny_serengeti), "--metadata", str(tiny_serengeti / "test_metadata.csv"),
+         "--out", str(out), "--json", str(tmp_path / "cli.json"), "--quiet"],
+        env={**env, **elsewhere}, capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    cli = pd.read_csv(out)
+    assert sorted(cli["seq_id"]) == sorted(fmt["seq_id"])
+    joined = sub.merge(cli, on="seq_id", suffixes=("_sub", ""), validate="one_to_one")
+    np.testing.assert_allclose(
+        joined[list(CLASSES)].to_numpy(),
+        joined[[f"{c}_sub" for c in CLASSES]].to_numpy(),
+        rtol=0,
+        atol=1e-4,
+    )
+    # the same test images were unreadable for stage 02 and for the CLI
+    (manifest,) = (tmp_path / "work" / "serengeti").glob("*/extract/manifest.csv")
+    manifest = pd.read_csv(manifest)
+    bad = manifest[(manifest["split"] == "test") & ~manifest["status"].isin(["ok", "not_used"])]
+    errors = pd.read_csv(tmp_path / "cli.errors.csv")
+    assert sorted(errors["file"]) == sorted(bad["file_name"]) and len(errors) > 0
+    assert json.loads((tmp_path / "cli.json").read_text())["images"]
+    execute("07_predict.ipynb", reports / "07_predict.ipynb", "-p", "fresh_sequences", "24")
+    predictions = tmp_path / "runs" / "serengeti" / "predictions"
+    assert pd.read_csv(predictions / "07_predict.csv")["top_class"].isin(CLASSES).all()
+    assert (predictions / "07_predict.json").is_file()
     for report in reports.glob("*.ipynb"):
         assert "Traceback" not in report.read_text()

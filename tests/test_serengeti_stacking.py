@@ -154,3 +154,22 @@ def test_fit_errors():
         stacking.fit(ta, ya, ta, ya, stacking.StackConfig(classes=("unicorn",)))
     with pytest.raises(ValueError, match="directions"):
         stacking.predict(stacking.Stack(CFG), ta, ta, pd.Series(dtype=float), ("c",))
+
+
+def test_saved_stack_predicts_what_the_fitted_one_did(tmp_path):
+    ta, ya, _ = _season(9)
+    tb, yb, sb = _season(10)
+    stack = stacking.fit(ta, ya, tb, yb, CFG)
+    folder = stacking.save(stack, tmp_path / "stack", extra={"view": "tta"})
+    loaded = stacking.load(folder)
+    assert loaded.config == stack.config and loaded.skipped == stack.skipped
+    assert loaded.best_iteration == stack.best_iteration
+    assert stacking.read_info(folder)["extra"] == {"view": "tta"}
+    priors = metrics.class_priors(ya)
+    fallback = stacking.image_mean({"single": sb})
+    want = stacking.predict(stack, tb, fallback, priors)
+    got = stacking.predict(loaded, tb, fallback, priors)
+    np.testing.assert_allclose(got[list(CLASSES)], want[list(CLASSES)], rtol=0, atol=1e-12)
+    (folder / "zebra-a.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="zebra-a.txt"):
+        stacking.load(folder)

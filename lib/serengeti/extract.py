@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -86,39 +87,60 @@ def _record_path(work: str | Path, split: str, seq_id: str) -> Path:
     return extract_dir(work) / "sequences" / split / f"{safe_name(seq_id)}.json"
 
 
+def sequence_arrays(
+    files: Sequence[tuple[str, Path]], cfg: ExtractConfig, naive: bool = True
+) -> tuple[dict[str, np.ndarray] | None, list[str], dict[str, images.ImageError]]:
+    """The arrays of one sequence from its `(name, path)` files, in file-name order.
+
+    One function for stage 02 and for `lib.serengeti.predict`, so new images reach the networks
+    through exactly the pixels the training images did. Returns (arrays or None when no image
+    could be read, names used, {name: ImageError} of the first `cfg.max_images` that failed).
+    `naive=False` skips the naive resize (prediction with a flow model does not need it).
+    """
+    flows, naives, mids, index, used = [], [], [], [], []
+    failed: dict[str, images.ImageError] = {}
+    ordered = sorted(files, key=lambda f: f[0])
+    for i, (name, path) in enumerate(ordered[: cfg.max_images]):
+        try:
+            image = images.read_rgb(path)
+        except images.ImageError as err:
+            failed[name] = err
+            continue
+        mid = resize.intermediate(image, cfg.strip_fraction)
+        mids.append(np.asarray(mid, dtype=np.uint8))
+        flows.append(resize.to_model_size(mid, cfg.image_size))
+        if naive:
+            naives.append(resize.naive(image, cfg.image_size, cfg.strip_fraction))
+        index.append(i)
+        used.append(name)
+    if not flows:
+        return None, used, failed
+    if len({m.shape for m in mids}) > 1:  # images of mixed sizes: combine at model size instead
+        mids = flows
+    mean, bg = background.mean_and_background(mids)
+    arrays = {
+        "flow": np.stack(flows),
+        "image_index": np.asarray(index, dtype=np.int64),
+        "mean": _to_model(mean, cfg.image_size),
+        "background": _to_model(bg, cfg.image_size),
+    }
+    if naive:
+        arrays["naive"] = np.stack(naives)
+    return arrays, used, failed
+
+
 def extract_sequence(
     job: SequenceJob, root: str | Path, work: str | Path, cfg: ExtractConfig
 ) -> SequenceResult:
     """Decode, resize and combine one sequence's images; failures become part of the result."""
     started = time.perf_counter()
     res = SequenceResult(job.split, job.seq_id, "ok", len(job.file_names), config=cfg.key())
-    flows, naives, mids, index = [], [], [], []
-    names = sorted(job.file_names)
-    for i, name in enumerate(names[: cfg.max_images]):
-        try:
-            image = images.read_rgb(inside(Path(root), name))
-        except images.ImageError as err:
-            res.failed[name] = err.reason
-            continue
-        mid = resize.intermediate(image, cfg.strip_fraction)
-        mids.append(np.asarray(mid, dtype=np.uint8))
-        flows.append(resize.to_model_size(mid, cfg.image_size))
-        naives.append(resize.naive(image, cfg.image_size, cfg.strip_fraction))
-        index.append(i)
-        res.used.append(name)
+    files = [(name, inside(Path(root), name)) for name in job.file_names]
+    arrays, res.used, failed = sequence_arrays(files, cfg)
+    res.failed = {name: err.reason for name, err in failed.items()}
     path = arrays_path(work, job.split, job.seq_id)
-    if flows:
-        shapes = {m.shape for m in mids}
-        if len(shapes) > 1:  # images of mixed sizes: combine at model size instead
-            mids = flows
-        mean, bg = background.mean_and_background(mids)
-        arrays = {
-            "flow": np.stack(flows),
-            "naive": np.stack(naives),
-            "image_index": np.asarray(index, dtype=np.int64),
-            "mean": _to_model(mean, cfg.image_size),
-            "background": _to_model(bg, cfg.image_size),
-        }
+    if arrays is not None:
+        arrays = {k: arrays[k] for k in ("flow", "naive", "image_index", "mean", "background")}
         with fileio.atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)

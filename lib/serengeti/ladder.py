@@ -23,12 +23,14 @@ summary.json are those honest stacks without / with the neighbour feature.
 
 The submission uses both boosters (the write-up's final setting), flip TTA, and the neighbour
 feature when it lowered the honest S10 score; predictions are clipped and validated against
-submission_format.csv before writing.
+submission_format.csv before writing. The fitted stack behind it is kept in
+`runs/serengeti/stack/` (`save_stack`), which the model bundle (lib.serengeti.bundle) carries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -275,6 +277,7 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
     test_feats = features(test_inp, models, prior, window if use_nb else None)
     test_prior = metrics.class_priors(data.train_labels)
     test_pred = stacking.predict(fitted, test_feats, _fallback(test_inp), test_prior, ("a", "b"))
+    stack_dir = save_stack(fitted, main, models, test_feats, use_nb, window, test_prior, prior)
     fmt = data.submission_format
     sub = submission.make(test_pred, fmt)
     sub_path = paths.submissions_root() / "serengeti" / f"{name or f'stack-{prof.name}'}.csv"
@@ -296,6 +299,7 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
         "submission": str(sub_path),
         "runs": done,
         "stack_models": main,
+        "stack_dir": str(stack_dir),
         "boosters": sorted(f"{c}/{d}" for c, d in fitted.boosters),
         "boosters_skipped": {f"{c}/{d}": why for (c, d), why in fitted.skipped.items()},
         "sequences_s9": int(len(truth["s9"])),
@@ -313,6 +317,41 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
         )
     fileio.write_json(track_dir() / "summary.json", summary)
     return summary
+
+
+STACK_DIR = "stack"
+
+
+def save_stack(
+    fitted: stacking.Stack,
+    main: dict[str, str | None],
+    models: tuple[str, ...],
+    test_feats: pd.DataFrame,
+    use_nb: bool,
+    window: float,
+    test_prior: pd.Series,
+    fill_prior: pd.Series,
+) -> Path:
+    """Keep the submission's stack in `runs/serengeti/stack/` with everything that decided its
+    test predictions (which networks, view, boosters, neighbour setting, priors), so a model
+    bundle can repeat them on new images (lib.serengeti.bundle)."""
+    extra = {
+        "image_models": {"single": main["single"]},
+        "sequence_models": {m: main[m] for m in models if main.get(m)},
+        "view": "tta",
+        "directions": list(stacking.DIRECTIONS),
+        "neighbors": {
+            "used": bool(use_nb),
+            "window_s": float(window),
+            "classes": list(stacking.FREQUENT_CLASSES),
+            "fill": "S1-S8 class priors for sequences without a scored image",
+        },
+        "feature_columns": list(test_feats.columns),
+        "priors": {c: float(test_prior[c]) for c in CLASSES},
+        "neighbor_fill_priors": {c: float(fill_prior[c]) for c in CLASSES},
+        "clip": list(metrics.SUBMISSION_CLIP),
+    }
+    return stacking.save(fitted, track_dir() / STACK_DIR, extra)
 
 
 def _align(truth: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:

@@ -23,12 +23,14 @@ thread count.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from lib import fileio
 from lib.serengeti.schema import CLASSES, KEY
 
 FREQUENT_CLASSES: tuple[str, ...] = (
@@ -305,3 +307,64 @@ def predict(
         raise ValueError("priors must have a value for each of the 54 classes")
     out.loc[unreadable, list(CLASSES)] = prior_row
     return out.rename_axis(KEY).reset_index()
+
+
+STACK_JSON = "stack.json"
+
+
+def save(stack: Stack, folder: str | Path, extra: dict | None = None) -> Path:
+    """Write the fitted boosters as LightGBM text models plus `stack.json` (config, feature
+    columns, best iterations, why some boosters were skipped, and `extra`: how the stack was
+    used), atomically: 06 keeps its final stack so a model bundle can carry it unchanged.
+
+    Text models keep every tree (not only the best iteration): `load` + `predict` cut at the
+    recorded best iteration exactly as the fitted stack did.
+    """
+    folder = Path(folder)
+    with fileio.atomic_dir(folder) as tmp:
+        boosters = {}
+        for (cls, direction), booster in sorted(stack.boosters.items()):
+            name = f"{cls}-{direction}.txt"
+            booster.save_model(str(tmp / name), num_iteration=-1)
+            boosters[f"{cls}/{direction}"] = {
+                "file": name,
+                "best_iteration": stack.best_iteration[(cls, direction)],
+            }
+        info = {
+            "config": asdict(stack.config),
+            "columns": stack.columns,
+            "boosters": boosters,
+            "skipped": {f"{c}/{d}": why for (c, d), why in stack.skipped.items()},
+            "extra": extra or {},
+        }
+        fileio.write_json(tmp / STACK_JSON, info)  # last: its presence means complete
+    return folder
+
+
+def read_info(folder: str | Path) -> dict:
+    """The `stack.json` of a saved stack (FileNotFoundError naming the folder if absent)."""
+    path = Path(folder) / STACK_JSON
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no saved stack here; run 06_ensemble first")
+    return fileio.read_json(path)
+
+
+def load(folder: str | Path) -> Stack:
+    """A Stack from `save`'s folder: predicts what the fitted one did."""
+    folder = Path(folder)
+    info = read_info(folder)
+    cfg = dict(info["config"])
+    cfg["classes"] = tuple(cfg["classes"])
+    stack = Stack(StackConfig(**cfg))
+    stack.columns = {cls: list(cols) for cls, cols in info["columns"].items()}
+    for key, entry in info["boosters"].items():
+        cls, direction = key.split("/")
+        path = folder / entry["file"]
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: booster file missing; save the stack again")
+        stack.boosters[(cls, direction)] = lgb.Booster(model_file=str(path))
+        stack.best_iteration[(cls, direction)] = int(entry["best_iteration"])
+    for key, why in info.get("skipped", {}).items():
+        cls, direction = key.split("/")
+        stack.skipped[(cls, direction)] = why
+    return stack
