@@ -187,10 +187,9 @@ def train_step_rate(
     }
 
 
-def machine_info() -> dict[str, Any]:
-    """What the numbers were measured on (they mean nothing without it)."""
-    import tensorflow as tf
-
+def host_info() -> dict[str, Any]:
+    """CPU model, usable cores, memory, Python, platform, date and load: what every benchmark's
+    numbers were measured on (no TensorFlow import: extraction workers must not pay for it)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -210,12 +209,38 @@ def machine_info() -> dict[str, Any]:
     return {
         "cpu": cpu,
         "cores": cores,
+        "cpu_count": os.cpu_count(),
         "memory_gib": round(mem_gib, 1),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": __import__("keras").__version__,
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "load_avg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def machine_info() -> dict[str, Any]:
+    """The host plus the TensorFlow/Keras versions and GPUs (they mean nothing without it)."""
+    import tensorflow as tf
+
+    return {
+        **host_info(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tensorflow": tf.__version__,
+        "keras": __import__("keras").__version__,
+    }
+
+
+def main_for(prog: str, doc: str | None, run: Callable[[bool], dict], table) -> Callable:
+    """The `main` of a benchmark module: --quick, run, print its table."""
+    import argparse
+
+    def main(argv: list[str] | None = None) -> int:
+        parser = argparse.ArgumentParser(prog=prog, description=doc)
+        parser.add_argument("--quick", action="store_true")
+        args = parser.parse_args(argv)
+        for name, value in table(run(args.quick)):
+            print(f"{name:55s} {value}")
+        return 0
+
+    return main

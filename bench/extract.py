@@ -27,11 +27,9 @@ thread each), as videos per second; `scaling_2_over_1` is the ratio of their med
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import json
 import os
-import platform
 import random
 import resource
 import shutil
@@ -377,30 +375,11 @@ def batch(items: list[Item], reps: int, scratch: Path) -> dict[str, Any]:
 
 
 def machine_info() -> dict[str, Any]:
-    """What the numbers were measured on (no TensorFlow import: it would slow the workers)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
+    """The host (no TensorFlow import: it would slow the workers) and the ffmpeg build."""
+    from bench.common import host_info
+
     version = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, check=False)
-    return {
-        "cpu": cpu,
-        "cores": cores,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "ffmpeg": version.stdout.decode("utf-8", "replace").split("\n", 1)[0],
-        "platform": platform.platform(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "load_avg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
+    return {**host_info(), "ffmpeg": version.stdout.decode("utf-8", "replace").split("\n", 1)[0]}
 
 
 def run(quick: bool = False, *, cache: Path | None = None, reps: int | None = None) -> dict:

@@ -18,7 +18,6 @@ step of a fresh model against the first step of a compiled model that already ra
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import tempfile
@@ -275,13 +274,7 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.infer", description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    for name, value in table(run(args.quick)):
-        print(f"{name:55s} {value}")
-    return 0
+main = common.main_for("python -m bench.infer", __doc__, run, table)
 
 
 if __name__ == "__main__":

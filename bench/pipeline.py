@@ -17,7 +17,6 @@ shared machine it is steadier than wall time.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -301,14 +300,7 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    result = run(args.quick)
-    for name, value in table(result):
-        print(f"{name:55s} {value}")
-    return 0
+main = common.main_for("python -m bench.pipeline", __doc__, run, table)
 
 
 if __name__ == "__main__":

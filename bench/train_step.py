@@ -11,7 +11,6 @@ alternated within each repetition so that a slow spell on a shared machine hits 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from typing import Any
 
@@ -151,13 +150,7 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.train_step", description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    for name, value in table(run(args.quick)):
-        print(f"{name:55s} {value}")
-    return 0
+main = common.main_for("python -m bench.train_step", __doc__, run, table)
 
 
 if __name__ == "__main__":

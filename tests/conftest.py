@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = {"seed": 7, "videos": 10, "max_duration": 14, "overexposed_share": 0.3}
 TINY_SERENGETI = {"seed": 7, "sequences": 60, "image_size": (320, 240)}
@@ -186,3 +189,46 @@ def tiny_serengeti_bundle(tmp_path_factory):
                           "strip_fraction": 0.066, "max_images": 3}  # fmt: skip
         out = bundle.export(summary, extract_config, tmp_path_factory.mktemp("sb") / "bundle")
     return out, networks
+
+
+class NotebookRunner:
+    """Runs one track's notebooks with papermill into throwaway output roots (quick profile).
+
+    The kernel starts in notebooks/<track>/, so PYTHONPATH names this checkout: the kernel
+    imports this checkout's lib whatever the environment's editable install points at.
+    """
+
+    def __init__(self, track: str, data_dir: Path, tmp_path: Path) -> None:
+        import os
+        import sys
+
+        self.notebooks = ROOT / "notebooks" / track
+        self.env = {
+            **os.environ,
+            "CAMTRAP_WORK": str(tmp_path / "work"),
+            "CAMTRAP_RUNS": str(tmp_path / "runs"),
+            "CAMTRAP_SUBMISSIONS": str(tmp_path / "submissions"),
+            "CAMTRAP_DATA": str(tmp_path / "data"),  # 07's fresh demo
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        self.params = ["-p", "profile", "quick", "-p", "data_dir", str(data_dir),
+                       "-p", "workers", "2"]  # fmt: skip
+
+    def execute(self, name: str, out: Path, *extra: str) -> None:
+        import subprocess
+        import sys
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "papermill", str(self.notebooks / name), str(out),
+             "--cwd", str(self.notebooks), "--kernel", "python3", "--no-progress-bar",
+             *self.params, *extra],
+            env=self.env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{name} failed:\n{proc.stderr[-4000:]}"
+
+
+@pytest.fixture
+def notebook_runner(tmp_path):
+    """notebook_runner(track, data_dir) -> a NotebookRunner writing under tmp_path."""
+    return lambda track, data_dir: NotebookRunner(track, Path(data_dir), tmp_path)

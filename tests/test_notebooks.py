@@ -2,7 +2,6 @@
 exported bundle predicting the same test rows from the command line."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,28 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT / "notebooks" / "chimpact"
-
 
 @pytest.mark.slow
-def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path):
-    env = {
-        **os.environ,
-        "CAMTRAP_WORK": str(tmp_path / "work"),
-        "CAMTRAP_RUNS": str(tmp_path / "runs"),
-        "CAMTRAP_SUBMISSIONS": str(tmp_path / "submissions"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    params = ["-p", "profile", "quick", "-p", "data_dir", str(tiny_chimpact), "-p", "workers", "2"]
-
-    def execute(name: str, out: Path, *extra: str) -> None:
-        proc = subprocess.run(
-            [sys.executable, "-m", "papermill", str(NB / name), str(out), "--cwd", str(NB),
-             "--kernel", "python3", "--no-progress-bar", *params, *extra],
-            env=env, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert proc.returncode == 0, f"{name} failed:\n{proc.stderr[-4000:]}"
+def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, notebook_runner):
+    nb = notebook_runner("chimpact", tiny_chimpact)
+    env, execute = nb.env, nb.execute
 
     reports = tmp_path / "reports"
     reports.mkdir()
