@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib import runid as shared
+
 PATTERN = "run-YYYYMMDD-HHMM-{down|full}-a{1|2|4}p{50|80}-f{7|9}s{1|2}"
 SOURCES = ("down", "full")
 POLICIES = ("a1", "a2", "a4")
@@ -111,41 +113,11 @@ def parse(run_id: str) -> RunSpec:
 
 
 def _count_problem(parts: list[str]) -> str:
-    """Explain a wrong number of parts: name the missing kinds, or the extra trailing parts."""
-    found = f"found {len(parts)} '-'-separated parts {parts}, expected {len(_PARTS)}"
-    if len(parts) > len(_PARTS):
-        extra = parts[len(_PARTS) :]
-        return f"{found}: unexpected extra part(s) {extra} after the frames/step part"
-    missing, i = [], 0
-    for name, shape, loose in _PARTS:
-        if i < len(parts) and loose.match(parts[i]):
-            i += 1
-        else:
-            missing.append(f"{name} ({shape})")
-    if i == len(parts) and missing:
-        return f"{found}: missing {', '.join(missing)}"
-    return found
+    return shared.count_problem(parts, _PARTS, "frames/step")
 
 
 def _parse_when(run_id: str, day: str, hhmm: str) -> datetime:
-    if not re.fullmatch(r"\d{8}", day):
-        raise _fail(run_id, f"date {day!r} must be 8 digits YYYYMMDD")
-    try:
-        date = datetime.strptime(day, "%Y%m%d")
-    except ValueError:
-        raise _fail(
-            run_id,
-            f"date {day!r} is not a real calendar date (year {day[:4]}, month {day[4:6]}, "
-            f"day {day[6:]})",
-        ) from None
-    if not re.fullmatch(r"\d{4}", hhmm):
-        raise _fail(run_id, f"time {hhmm!r} must be 4 digits HHMM")
-    hour, minute = int(hhmm[:2]), int(hhmm[2:])
-    if hour > 23:
-        raise _fail(run_id, f"time {hhmm!r} is not a valid HHMM time (hour {hour} > 23)")
-    if minute > 59:
-        raise _fail(run_id, f"time {hhmm!r} is not a valid HHMM time (minute {minute} > 59)")
-    return date.replace(hour=hour, minute=minute)
+    return shared.parse_when(day, hhmm, lambda problem: _fail(run_id, problem))
 
 
 def make(
