@@ -66,3 +66,14 @@ def test_train_needs_folds(tmp_path):
     empty = pd.DataFrame({"video_id": [], "time": [], "fold": []})
     with pytest.raises(ValueError, match="03_tfrecords"):
         boxes.train(rows, empty.astype({"time": int}), rows, out=tmp_path)
+
+
+def test_video_features_summarise_the_same_videos_boxes_without_labels():
+    rows = _rows(40, 5)
+    feats = boxes.features(rows)
+    first = rows["video_id"] == rows["video_id"].iloc[0]
+    heights = (rows["y2"] - rows["y1"])[first]
+    assert (feats.loc[first.to_numpy(), "video_height"] == heights.median()).all()
+    assert (feats.loc[first.to_numpy(), "video_missing"] == heights.isna().mean()).all()
+    shuffled = rows.assign(distance=rows["distance"].sample(frac=1, random_state=0).to_numpy())
+    pd.testing.assert_frame_equal(boxes.features(shuffled), feats)  # labels play no part

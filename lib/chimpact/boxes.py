@@ -21,7 +21,9 @@ from lib import fileio, paths
 from lib.chimpact.schema import KEY
 
 NAME = "boxes-lgbm"  # its folder under runs/chimpact/ and its name in the blend
-FEATURES = ["x1", "y1", "x2", "y2", "width", "height", "area", "probability", "missing"]
+ROW_FEATURES = ["x1", "y1", "x2", "y2", "width", "height", "area", "probability", "missing"]
+VIDEO_FEATURES = ["video_height", "video_bottom", "video_width", "video_missing", "video_rows"]
+FEATURES = ROW_FEATURES + VIDEO_FEATURES
 
 
 @dataclass(frozen=True)
@@ -38,17 +40,29 @@ def member_dir() -> Path:
 
 
 def features(rows: pd.DataFrame) -> pd.DataFrame:
-    """The model's inputs for rows with box columns; a missing box stays NaN and is flagged."""
-    missing_cols = [c for c in ("x1", "y1", "x2", "y2", "probability") if c not in rows]
+    """The model's inputs for rows with box columns; a missing box stays NaN and is flagged.
+
+    Besides the row's own box, the median box of all of the video's rows in `rows` (and the
+    share of them without a box): an animal's distance changes little within one video, and a
+    video whose animal is rarely detected is usually one where it is far or hidden. Only the
+    metadata is used, which the test set has too; never a label.
+    """
+    missing_cols = [c for c in ("video_id", "x1", "y1", "x2", "y2", "probability") if c not in rows]
     if missing_cols:
         raise ValueError(f"rows lack the detector box columns {missing_cols}")
-    box = rows[["x1", "y1", "x2", "y2", "probability"]].astype("float64")
+    box = rows[["x1", "y1", "x2", "y2", "probability"]].astype("float64").reset_index(drop=True)
     out = box.assign(
         width=box["x2"] - box["x1"],
         height=box["y2"] - box["y1"],
     )
     out["area"] = out["width"] * out["height"]
     out["missing"] = box[["x1", "y1", "x2", "y2"]].isna().any(axis=1).astype("int8")
+    video = out.groupby(rows["video_id"].to_numpy())
+    out["video_height"] = video["height"].transform("median")
+    out["video_bottom"] = video["y2"].transform("median")
+    out["video_width"] = video["width"].transform("median")
+    out["video_missing"] = video["missing"].transform("mean")
+    out["video_rows"] = video["missing"].transform("size")
     return out[FEATURES].reset_index(drop=True)
 
 
