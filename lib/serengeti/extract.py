@@ -185,6 +185,10 @@ def run(
     work = Path(work)
     started = time.perf_counter()
     fileio.remove_stale_temps(extract_dir(work))
+    # The manifest and summary say "stage 02 finished"; a run killed midway must not leave the
+    # previous run's copies behind for stage 03 to read as describing the arrays now on disk.
+    for name in ("summary.json", "manifest.csv"):
+        (extract_dir(work) / name).unlink(missing_ok=True)
     all_jobs = jobs(data)
     results: dict[tuple[str, str], SequenceResult] = {}
     todo = []
@@ -271,7 +275,17 @@ def load_manifest(work: str | Path) -> pd.DataFrame:
 
 
 def readable_sequences(work: str | Path) -> pd.DataFrame:
-    """split, seq_id, n_ok for every sequence with at least one readable image."""
+    """split, seq_id, n_ok for every sequence with at least one readable image.
+
+    Raises if stage 02 stopped early (`limit`): its pending sequences would otherwise be
+    silently missing from the records.
+    """
     m = load_manifest(work)
+    pending = m["status"] == "pending"
+    if pending.any():
+        raise RuntimeError(
+            f"{extract_dir(work) / 'manifest.csv'}: {int(pending.sum())} image(s) not extracted "
+            f"yet (e.g. {m.loc[pending, 'file_name'].iloc[0]!r}); run 02_extract to the end"
+        )
     ok = m[m["status"] == "ok"].groupby(["split", schema.KEY]).size().rename("n_ok")
     return ok.reset_index()
