@@ -96,7 +96,14 @@ def extract_sequence(
     names = sorted(job.file_names)
     for i, name in enumerate(names[: cfg.max_images]):
         try:
-            image = images.read_rgb(inside(Path(root), name))
+            # schema.load refused names that escape the folder as text; a symlink inside it
+            # can still point elsewhere, and resolving catches that too
+            path = inside(Path(root), name)
+        except ValueError:
+            res.failed[name] = "outside_folder"
+            continue
+        try:
+            image = images.read_rgb(path)
         except images.ImageError as err:
             res.failed[name] = err.reason
             continue
