@@ -283,6 +283,7 @@ def train_run(
         verbose=verbose,
         loss=build_loss(mcfg),
         metrics=lambda: [],
+        resume_same_stream=True,  # decoded images are cached: skipping epochs costs little
     )
     with strategy.scope():
         model = build_model(mcfg)
