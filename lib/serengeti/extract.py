@@ -10,9 +10,12 @@ images and resized to model size the same way.
 Output per sequence: one uncompressed `.npz` of uint8 arrays (`flow`, `naive`: (k, H, W, 3) for
 the k readable images; `image_index`: their places in the sequence; `mean`, `background`:
 (H, W, 3)), then a small JSON record written last, so a rerun after a crash skips exactly the
-finished sequences (and redoes them if the settings changed). An unreadable image is a
-documented skip: the record names it with its reason (lib.images.REASONS) and the manifest
-counts it; a sequence with no readable image gets no arrays (stage 06 gives it class priors).
+finished sequences (and redoes them if the settings changed). The stage's `manifest.csv` and
+`summary.json` are removed when a run starts and written when it ends, so stage 03 never reads
+a manifest that does not describe the arrays on disk. An unreadable image is a documented skip:
+the record names it with its reason (lib.images.REASONS; `outside_folder` for a name that
+resolves outside the data folder, e.g. through a symlink) and the manifest counts it; a sequence
+with no readable image gets no arrays (stage 06 gives it class priors).
 """
 
 from __future__ import annotations
