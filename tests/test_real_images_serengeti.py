@@ -273,3 +273,18 @@ def test_real_serengeti_images_through_stage_02(tmp_path):
     rotated = extract.load_arrays(tmp_path / "work", "train", "SER_S1#E01#1#2")["flow"][0]
     assert rotated.shape == (*SIZE, 3)
     assert np.abs(rotated.astype(int) - original).mean() < 4  # upright like the original
+
+
+def test_eda_loader_skips_the_same_files_as_stage_02(field):
+    """01_eda's mean/background loader reads through the same checks: the symlink out of the
+    folder and the broken files are skipped with the manifest's reasons, not raised."""
+    from lib.serengeti import background
+
+    data, _, manifest = field
+    load = background.loader(data.root, SIZE)
+    for seq_id in ("SER_S10#C03#1#1", "SER_S2#B02#1#1"):
+        names = [n for n, _, _ in FIELD[seq_id]]
+        res = background.sequence_images(names, load)
+        expected = manifest[(manifest[KEY] == seq_id) & (manifest["status"] != "ok")]
+        assert res.failed == dict(zip(expected["file_name"], expected["status"], strict=True))
+        assert len(res.used) == 1 and res.background is not None
