@@ -191,6 +191,18 @@ def test_unreadable_csv_names_the_file(tables, content):
         schema.load(tables)
 
 
+def test_excel_byte_order_mark_and_padded_headers_are_read(tables):
+    """Excel's "CSV UTF-8" starts with a byte-order mark, and hand-edited headers often have
+    spaces after the commas; both name the right columns and must not read as missing ones."""
+    text = (tables / M).read_text(encoding="utf-8")
+    header, rest = text.split("\n", 1)
+    (tables / M).write_bytes(b"\xef\xbb\xbf" + (header.replace(",", ", ") + "\n" + rest).encode())
+    (tables / L).write_bytes(b"\xef\xbb\xbf" + (tables / L).read_bytes())
+    data = schema.load(tables)
+    assert list(data.train_images.columns[:3]) == schema.METADATA_COLUMNS
+    assert data.train_images[KEY].str.startswith("SER_S").all()
+
+
 def test_missing_table_empty_folder_and_absent_folder(tables, tmp_path_factory):
     (tables / F).unlink()
     with pytest.raises(DataError, match=rf"{F}: file not found.*python -m lib.demo"):

@@ -135,9 +135,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise _missing_file(path)
     try:
-        return pd.read_csv(path, dtype={KEY: str, "file_name": str, "datetime": str})
+        frame = pd.read_csv(path, dtype={KEY: str, "file_name": str, "datetime": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a readable CSV ({err})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]  # "seq_id, file_name" headers
+    return frame
 
 
 def _check_keys_present(frame: pd.DataFrame, column: str, path: Path) -> None:
