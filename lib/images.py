@@ -29,7 +29,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-REASONS = ("missing", "unreadable", "not_an_image", "truncated", "corrupt", "too_large")
+# "outside_folder" is never raised here: it is the reason a caller records for a listed name
+# that resolves outside the data folder (e.g. a symlink to /etc), which it refuses to open.
+REASONS = (
+    "missing",
+    "unreadable",
+    "not_an_image",
+    "truncated",
+    "corrupt",
+    "too_large",
+    "outside_folder",
+)
 _JPEG_END = b"\xff\xd9"
 
 

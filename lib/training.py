@@ -3,7 +3,9 @@
 - `select_strategy`: TPU, several GPUs, several workers, or the default device - chosen from what
   the machine has (or forced by name), with the matching mixed-precision policy.
 - `fit`: one fold's training with the write-up's callbacks; it resumes after an interruption
-  (BackupAndRestore) and keeps the best checkpoint across the interruption.
+  (BackupAndRestore) and keeps the best checkpoint across the interruption. Both the backup and
+  the best weights are replaced atomically, so a kill at any moment leaves either the previous
+  or the new state, never a half-written weights file that the rerun dies on.
 - `predict_keyed`: predictions joined to their (video_id, time) keys; the last batch is padded to
   the full global batch and trimmed afterwards, so any row count works on any number of devices
   (the write-up's multi-GPU LSTM inference broke when rows did not divide the batch).
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,6 +68,112 @@ def set_precision(strategy: tf.distribute.Strategy, mode: str = "auto") -> str:
             mode = "float32"
     keras.mixed_precision.set_global_policy(mode)
     return mode
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore, with each epoch's state written as one unit.
+
+    Keras overwrites the backup weights in place and then the epoch counter: a kill during the
+    weights write leaves a file the rerun cannot load (it stops with an OSError), and a kill
+    between the two pairs the new weights with the old epoch count (one epoch trained twice).
+    Here both go into a temporary folder that replaces `state/` by rename; the previous state
+    stays as `state.old/` until the new one is in place, and is used if a kill fell between.
+
+    The state also holds the random-number states of the model's layers (dropout's seed
+    generators): Keras does not save them with the weights, so a resumed run would otherwise
+    draw the first epochs' dropout masks again.
+    """
+
+    def __init__(self, backup_dir: str | Path) -> None:
+        super().__init__(str(backup_dir))
+        root = Path(backup_dir)
+        self._state, self._old = root / "state", root / "state.old"
+        self._weights_path = str(self._state / "latest.weights.h5")
+        self._training_metadata_path = str(self._state / "training_metadata.json")
+
+    def on_train_begin(self, logs=None) -> None:
+        recover_backup(self._state.parent)
+        super().on_train_begin(logs)
+
+    def _save_model(self) -> None:
+        root = self._state.parent
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".state.", suffix=".tmp", dir=root))
+        try:
+            self.model.save_weights(str(tmp / "latest.weights.h5"), overwrite=True)
+            meta = {
+                "epoch": self._current_epoch,
+                "batch": self._last_batch_seen,
+                "rng_states": [
+                    {"path": v.path, "value": np.asarray(v.numpy()).tolist()}
+                    for v in _rng_variables(self.model)
+                ],
+            }
+            (tmp / "training_metadata.json").write_text(json.dumps(meta))
+            if self._state.exists():
+                shutil.rmtree(self._old, ignore_errors=True)
+                os.replace(self._state, self._old)
+            os.replace(tmp, self._state)
+            shutil.rmtree(self._old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _load_model(self) -> None:
+        super()._load_model()
+        meta = self._state / "training_metadata.json"
+        if not meta.is_file():
+            return
+        saved = json.loads(meta.read_text()).get("rng_states", [])
+        current = _rng_variables(self.model)
+        # matched by position: paths get suffixes (`seed_generator_1`) when a process builds
+        # the same model twice, the order of a model's variables does not change
+        if len(saved) == len(current):
+            for var, state in zip(current, saved, strict=True):
+                var.assign(np.asarray(state["value"], dtype=var.dtype))
+
+
+def _rng_variables(model: keras.Model) -> list:
+    """Variables of `model` that its weights file leaves out (seed-generator states)."""
+    saved = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in saved]
+
+
+def recover_backup(backup_dir: str | Path) -> int:
+    """Tidy a backup folder after a kill and return how many epochs it holds (0: none)."""
+    root = Path(backup_dir)
+    state, old = root / "state", root / "state.old"
+    fileio.remove_stale_temps(root)
+    if not state.is_dir() and old.is_dir():  # killed between the two renames
+        os.replace(old, state)
+    meta = state / "training_metadata.json"
+    if not (meta.is_file() and (state / "latest.weights.h5").is_file()):
+        return 0
+    return int(json.loads(meta.read_text())["epoch"])
+
+
+class AtomicBestWeights(keras.callbacks.Callback):
+    """ModelCheckpoint(save_best_only=True, save_weights_only=True) written temp + rename: the
+    best weights of a run killed mid-save are the previous best, not a truncated file."""
+
+    def __init__(self, path: str | Path, monitor: str = "val_loss", best: float | None = None):
+        super().__init__()
+        self.path, self.monitor = Path(path), monitor
+        self.best = np.inf if best is None else best
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        current = (logs or {}).get(self.monitor)
+        if current is None or not np.less(current, self.best):
+            return
+        self.best = float(current)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        )
+        try:
+            self.model.save_weights(str(tmp / self.path.name), overwrite=True)
+            os.replace(tmp / self.path.name, self.path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _best_so_far(history: Path, monitor: str) -> float | None:
@@ -151,6 +261,7 @@ def fit(
     slot: ModelSlot | None = None,
     loss="mae",
     metrics: Callable[[], list] | None = None,
+    resume_same_stream: bool = False,
 ) -> dict:
     """Train one fold; returns {'best_val_mae' (or 'best_val_loss' for another loss), 'epochs'};
     a finished fold is not trained again. `loss` is anything `compile` takes (chimpact: MAE);
@@ -158,6 +269,13 @@ def fit(
 
     With a `slot`, the model compiled for an earlier fold is reused (reset to what `build`
     gives under `seed`) and stays in `slot.model`, holding the last epoch's weights.
+
+    A resumed fold starts a fresh input iterator, so by default its remaining epochs see the
+    shuffles and augmentation draws of the *first* epochs again. `resume_same_stream=True`
+    skips the batches of the finished epochs first, so a resumed run trains on exactly the
+    batches an uninterrupted one would (with a seeded, deterministic pipeline: the same
+    weights); the skipped batches still pass through the pipeline, cheap when it is cached.
+    (ReduceLROnPlateau's patience counter restarts on resume; its reduced rate does not.)
     """
     fold_dir = Path(fold_dir)
     done = fold_dir / "done.json"
@@ -171,19 +289,17 @@ def fit(
     else:
         with strategy.scope():
             model = _compiled(build(), learning_rate, loss, metrics)
+    done_epochs = recover_backup(fold_dir / "backup")
+    # The backup goes last: an epoch counts as done only once its learning-rate change, best
+    # weights and history row are written (a kill before that redoes the epoch; the history
+    # keeps the last row per epoch).
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(fold_dir / "backup")),
         keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=3, min_delta=1e-4, min_lr=1e-8
         ),
-        keras.callbacks.ModelCheckpoint(
-            str(weights_path),
-            monitor="val_loss",
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=_best_so_far(history, "val_loss"),
-        ),
+        AtomicBestWeights(weights_path, "val_loss", _best_so_far(history, "val_loss")),
         keras.callbacks.CSVLogger(str(history), append=True),
+        AtomicBackupAndRestore(fold_dir / "backup"),
     ]
     steps = int(train_ds.cardinality())
     if steps > 0:
@@ -191,6 +307,8 @@ def fit(
         # re-instantiates the augmentation graph (~0.2-0.4 s of CPU per epoch on the demo).
         # Shuffle and augmentation streams still change every epoch (reshuffle per iteration).
         train_ds = train_ds.repeat()
+        if resume_same_stream and done_epochs:
+            train_ds = train_ds.skip(done_epochs * steps)
     model.fit(
         train_ds,
         steps_per_epoch=steps if steps > 0 else None,

@@ -100,6 +100,10 @@ def loader(root: Path, size: tuple[int, int], how: str = "flow") -> Callable[[st
     from lib.serengeti import resize
 
     def load(name: str) -> np.ndarray:
-        return resize.load(inside(root, name), size, how)
+        try:
+            path = inside(root, name)
+        except ValueError as err:  # e.g. a symlink out of the data folder: a skip, as in 02
+            raise images.ImageError(Path(root) / name, "outside_folder", str(err)) from None
+        return resize.load(path, size, how)
 
     return load

@@ -76,11 +76,18 @@ def dataset(
     ds = ds.map(lambda x, y, k, first: (x, y, k)).cache()
     if training:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+        # One seed pair per element from a seeded stream (new pairs each epoch): the flip is
+        # drawn with a stateless op, so which example is flipped depends on the seed and the
+        # element's place only - not on which parallel map thread reached a shared random op
+        # first (the stateful `tf.random.uniform` made two same-seed runs differ).
+        pairs = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, pairs)
 
-    def finish(x, y, keys):
+    def finish(x, y, keys, pair=None):
         x = {name: tf.cast(v, tf.float32) / 255.0 for name, v in x.items()}
-        if training:
-            flip = tf.random.uniform(()) < 0.5  # one draw for every stream of the example
+        if pair is not None:
+            # one draw for every stream of the example
+            flip = tf.random.stateless_uniform((), seed=pair) < 0.5
             x = {
                 name: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v)
                 for name, v in x.items()
@@ -91,7 +98,10 @@ def dataset(
             x = next(iter(x.values()))
         return x, y, keys
 
-    ds = ds.map(finish, num_parallel_calls=AUTOTUNE, deterministic=not training)
+    if training:
+        ds = ds.map(lambda el, pair: finish(*el, pair), num_parallel_calls=AUTOTUNE)
+    else:
+        ds = ds.map(finish, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 

@@ -10,9 +10,12 @@ images and resized to model size the same way.
 Output per sequence: one uncompressed `.npz` of uint8 arrays (`flow`, `naive`: (k, H, W, 3) for
 the k readable images; `image_index`: their places in the sequence; `mean`, `background`:
 (H, W, 3)), then a small JSON record written last, so a rerun after a crash skips exactly the
-finished sequences (and redoes them if the settings changed). An unreadable image is a
-documented skip: the record names it with its reason (lib.images.REASONS) and the manifest
-counts it; a sequence with no readable image gets no arrays (stage 06 gives it class priors).
+finished sequences (and redoes them if the settings changed). The stage's `manifest.csv` and
+`summary.json` are removed when a run starts and written when it ends, so stage 03 never reads
+a manifest that does not describe the arrays on disk. An unreadable image is a documented skip:
+the record names it with its reason (lib.images.REASONS; `outside_folder` for a name that
+resolves outside the data folder, e.g. through a symlink) and the manifest counts it; a sequence
+with no readable image gets no arrays (stage 06 gives it class priors).
 """
 
 from __future__ import annotations
@@ -135,9 +138,16 @@ def extract_sequence(
     """Decode, resize and combine one sequence's images; failures become part of the result."""
     started = time.perf_counter()
     res = SequenceResult(job.split, job.seq_id, "ok", len(job.file_names), config=cfg.key())
-    files = [(name, inside(Path(root), name)) for name in job.file_names]
+    files, failed_names = [], {}
+    for name in sorted(job.file_names)[: cfg.max_images]:  # the first images by file name
+        try:
+            # schema.load refused names that escape the folder as text; a symlink inside it
+            # can still point elsewhere, and resolving catches that too
+            files.append((name, inside(Path(root), name)))
+        except ValueError:
+            failed_names[name] = "outside_folder"
     arrays, res.used, failed = sequence_arrays(files, cfg)
-    res.failed = {name: err.reason for name, err in failed.items()}
+    res.failed = {**failed_names, **{name: err.reason for name, err in failed.items()}}
     path = arrays_path(work, job.split, job.seq_id)
     if arrays is not None:
         arrays = {k: arrays[k] for k in ("flow", "naive", "image_index", "mean", "background")}
@@ -207,6 +217,10 @@ def run(
     work = Path(work)
     started = time.perf_counter()
     fileio.remove_stale_temps(extract_dir(work))
+    # The manifest and summary say "stage 02 finished"; a run killed midway must not leave the
+    # previous run's copies behind for stage 03 to read as describing the arrays now on disk.
+    for name in ("summary.json", "manifest.csv"):
+        (extract_dir(work) / name).unlink(missing_ok=True)
     all_jobs = jobs(data)
     results: dict[tuple[str, str], SequenceResult] = {}
     todo = []
@@ -293,7 +307,17 @@ def load_manifest(work: str | Path) -> pd.DataFrame:
 
 
 def readable_sequences(work: str | Path) -> pd.DataFrame:
-    """split, seq_id, n_ok for every sequence with at least one readable image."""
+    """split, seq_id, n_ok for every sequence with at least one readable image.
+
+    Raises if stage 02 stopped early (`limit`): its pending sequences would otherwise be
+    silently missing from the records.
+    """
     m = load_manifest(work)
+    pending = m["status"] == "pending"
+    if pending.any():
+        raise RuntimeError(
+            f"{extract_dir(work) / 'manifest.csv'}: {int(pending.sum())} image(s) not extracted "
+            f"yet (e.g. {m.loc[pending, 'file_name'].iloc[0]!r}); run 02_extract to the end"
+        )
     ok = m[m["status"] == "ok"].groupby(["split", schema.KEY]).size().rename("n_ok")
     return ok.reset_index()

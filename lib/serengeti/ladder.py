@@ -306,6 +306,10 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
         "sequences_s10": int(len(y10)),
         "test_sequences": int(len(sub)),
         "test_sequences_priors": int((test_feats["n_scored"] <= 0).sum()),
+        # named, so a user can see which rows are the fallback (no readable image)
+        "test_sequences_priors_ids": sorted(
+            str(s) for s in test_feats.index[(test_feats["n_scored"] <= 0).to_numpy()]
+        ),
         "profile": prof.name,
         "data_dir": str(ctx.data_dir),
         "demo_test_logloss": None,

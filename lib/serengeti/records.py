@@ -12,12 +12,16 @@ first stacking season), `s10` (the second stacking season and every number of th
   `n_images`, `labels`.
 
 Shard names carry their record counts and the manifest repeats them, so the reader asserts it
-saw every record. Sequences with no readable image have no example; they are listed in the
-manifest (stage 06 gives them class priors).
+saw every record. The manifest is written last; a build killed midway keeps its finished shards
+(each written to a temporary name and renamed) and resumes, unless its inputs (extraction
+settings, readable sequences, labels: `key.json`) have changed since. Sequences with no
+readable image have no example; they are listed in the manifest (stage 06 gives them class
+priors).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -87,12 +91,24 @@ def build(data: schema.Dataset, work: str | Path, shard_size: int = 512) -> dict
     out_dir = records_dir(work)
     readable = extract.readable_sequences(work)
     summary = fileio.read_json(extract.extract_dir(work) / "summary.json")
-    key = {"extract": summary["config"], "shard_size": shard_size, "version": 1}
-    manifest_path = out_dir / "manifest.json"
+    key = {
+        "extract": summary["config"],
+        "shard_size": shard_size,
+        "version": 1,
+        "inputs": _inputs_digest(data, readable),
+    }
+    manifest_path, key_path = out_dir / "manifest.json", out_dir / "key.json"
     if manifest_path.is_file() and fileio.read_json(manifest_path).get("key") == key:
         return fileio.read_json(manifest_path)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)  # other settings: rebuild from scratch
+    # A shard under its final name is complete (lib.records writes temp + rename), so a run
+    # killed midway is resumed by keeping its shards - but only if they were written from the
+    # same inputs: the key is stored before the first shard, and other inputs start afresh.
+    same = key_path.is_file() and fileio.read_json(key_path) == fileio.jsonable(key)
+    if out_dir.exists() and not same:
+        shutil.rmtree(out_dir)
+    fileio.remove_stale_temps(out_dir)
+    manifest_path.unlink(missing_ok=True)
+    fileio.write_json(key_path, key)
     seqs = sequence_table(data)
     ok = set(zip(readable["split"], readable[KEY], strict=True))
     seqs["readable"] = [(s, q) in ok for s, q in zip(seqs["split"], seqs[KEY], strict=True)]
@@ -146,11 +162,28 @@ def build(data: schema.Dataset, work: str | Path, shard_size: int = 512) -> dict
     return manifest
 
 
+def _inputs_digest(data: schema.Dataset, readable: pd.DataFrame) -> str:
+    """Fingerprint of what the shards hold besides the arrays: which sequences are readable
+    and their labels (a changed label or a newly broken image means other shard contents)."""
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(readable.sort_values(["split", KEY]).to_csv(index=False).encode())
+    h.update(data.train_labels.sort_values(KEY).to_csv(index=False).encode())
+    return h.hexdigest()
+
+
+def read_manifest(work: str | Path) -> dict:
+    """Stage 03's manifest; it is written last, so its absence means 03 has not finished."""
+    path = records_dir(work) / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no record manifest; run 03_tfrecords (to the end) first")
+    return fileio.read_json(path)
+
+
 def files(work: str | Path, kind: str, part: str) -> list[Path]:
     """The shards of one kind and part, checked against the manifest's counts."""
     if kind not in KINDS or part not in PARTS:
         raise ValueError(f"unknown records {kind!r}/{part!r}; kinds {KINDS}, parts {PARTS}")
-    manifest = fileio.read_json(records_dir(work) / "manifest.json")
+    manifest = read_manifest(work)
     shards = manifest["parts"][part][kind]
     out = [records_dir(work) / kind / s["file"] for s in shards]
     missing = [p for p in out if not p.is_file()]
@@ -160,7 +193,7 @@ def files(work: str | Path, kind: str, part: str) -> list[Path]:
 
 
 def image_size(work: str | Path) -> tuple[int, int]:
-    h, w = fileio.read_json(records_dir(work) / "manifest.json")["image_size"]
+    h, w = read_manifest(work)["image_size"]
     return int(h), int(w)
 
 

@@ -98,7 +98,8 @@ class RunSpec:
 
 
 def _fail(run_id: object, problem: str) -> RunIdError:
-    return RunIdError(f"{run_id}: {problem}; expected {PATTERN}")
+    shown = run_id if run_id != "" else "(empty run ID)"
+    return RunIdError(f"{shown}: {problem}; expected {PATTERN}")
 
 
 def parse(run_id: str) -> RunSpec:

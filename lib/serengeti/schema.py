@@ -135,9 +135,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise _missing_file(path)
     try:
-        return pd.read_csv(path, dtype={KEY: str, "file_name": str, "datetime": str})
+        frame = pd.read_csv(path, dtype={KEY: str, "file_name": str, "datetime": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a readable CSV ({err})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]  # "seq_id, file_name" headers
+    return frame
 
 
 def _check_keys_present(frame: pd.DataFrame, column: str, path: Path) -> None:
@@ -211,8 +213,10 @@ def read_labels(path: Path, what: str = "labels") -> pd.DataFrame:
     bad = ~values.isin([0, 1]).to_numpy()
     if bad.any():
         row, col = (int(v[0]) for v in np.nonzero(bad))
+        cell = frame.iloc[row, col + 1]
+        shown = "(empty)" if pd.isna(cell) else repr(str(cell))
         raise DataError(
-            f"{path}: line {row + 2}, column {CLASSES[col]!r}: {str(frame.iloc[row, col + 1])!r}; "
+            f"{path}: line {row + 2}, column {CLASSES[col]!r}: {shown}; "
             f"{what} must be 0 or 1 ({int(bad.sum())} bad value(s))"
         )
     frame[list(CLASSES)] = values.astype(np.int8)
@@ -273,6 +277,12 @@ def load(root: str | Path) -> Dataset:
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found")
+    if not any(root.iterdir()):
+        needed = ", ".join(v for k, v in FILES.items() if k != "test_answers")
+        raise DataError(
+            f"{root}: data folder is empty; put the competition files there ({needed} and the "
+            "image folders) or run `python -m lib.demo --track serengeti --out DIR` for a demo one"
+        )
     files = {k: root / v for k, v in FILES.items()}
     train_images = read_metadata(files["train_metadata"], root)
     train_labels = read_labels(files["train_labels"])

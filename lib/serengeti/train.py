@@ -146,14 +146,19 @@ def trained_sibling(run_id: str, config: dict, candidates: list[str]) -> str | N
 
 
 def _copy_training(source: str, run_id: str) -> None:
+    """Take over a sibling's finished training: weights first, then the `train/` folder (with
+    its done.json) renamed into place whole, so a kill midway never leaves a done.json without
+    the weights it vouches for."""
     out = run_dir(run_id)
-    if (out / "train").exists():
-        shutil.rmtree(out / "train")
-    shutil.copytree(
-        run_dir(source) / "train", out / "train", ignore=shutil.ignore_patterns("backup")
-    )
     with fileio.atomic_path(weights_path(run_id)) as tmp:
         shutil.copyfile(weights_path(source), tmp)
+    with fileio.atomic_dir(out / "train") as tmp:
+        shutil.copytree(
+            run_dir(source) / "train",
+            tmp,
+            ignore=shutil.ignore_patterns("backup"),
+            dirs_exist_ok=True,
+        )
 
 
 def _datasets(config: dict, work: Path, part: str, training: bool, seed: int, resize=None):
@@ -283,6 +288,7 @@ def train_run(
         verbose=verbose,
         loss=build_loss(mcfg),
         metrics=lambda: [],
+        resume_same_stream=True,  # decoded images are cached: skipping epochs costs little
     )
     with strategy.scope():
         model = build_model(mcfg)
