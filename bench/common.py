@@ -187,6 +187,18 @@ def train_step_rate(
     }
 
 
+def demo_model(**changes: Any):
+    """The demo profile's chimpact model config (as 04_train builds it), with `changes`."""
+    import dataclasses
+
+    from lib import profiles
+    from lib.chimpact import runid
+    from lib.chimpact.train import model_config
+
+    base = model_config(runid.parse("run-20211101-1526-down-a1p50-f7s1"), profiles.get("demo"))
+    return dataclasses.replace(base, backbone_weights=None, **changes)
+
+
 def host_info() -> dict[str, Any]:
     """CPU model, usable cores, memory, Python, platform, date and load: what every benchmark's
     numbers were measured on (no TensorFlow import: extraction workers must not pay for it)."""

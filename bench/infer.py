@@ -34,17 +34,9 @@ RUN_ID = "run-20211104-1815-down-a4p50-f7s1"
 
 def _demo_model():
     from lib import profiles
-    from lib.chimpact.model import ModelConfig
 
     demo = profiles.get("demo")
-    return ModelConfig(
-        frames=7,
-        image_size=demo.image_size,
-        backbone=demo.backbone,
-        backbone_weights=None,
-        lstm_units=demo.lstm_units,
-        dense_units=demo.dense_units,
-    ), demo
+    return common.demo_model(), demo
 
 
 def setup_run(root: Path, rows: int, folds: int) -> Path:

@@ -206,14 +206,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     demo = profiles.get("demo")
 
     def small(size: int) -> ModelConfig:
-        return ModelConfig(
-            frames=7,
-            image_size=size,
-            backbone="small",
-            backbone_weights=None,
-            lstm_units=demo.lstm_units,
-            dense_units=demo.dense_units,
-        )
+        return common.demo_model(image_size=size)
 
     reps, steps = (1, 1) if quick else (3, 8)
     batch = 2 if quick else demo.batch_size

@@ -23,23 +23,9 @@ def _cases(quick: bool) -> dict[str, tuple[Any, int]]:
 
     demo = profiles.get("demo")
     if quick:  # just enough to run both code paths
-        small = ModelConfig(
-            frames=7,
-            image_size=32,
-            backbone="small",
-            backbone_weights=None,
-            lstm_units=16,
-            dense_units=8,
-        )
+        small = common.demo_model(image_size=32, lstm_units=16, dense_units=8)
         return {"small_cnn_32px": (small, 4)}
-    small = ModelConfig(
-        frames=7,
-        image_size=demo.image_size,
-        backbone="small",
-        backbone_weights=None,
-        lstm_units=demo.lstm_units,
-        dense_units=demo.dense_units,
-    )
+    small = common.demo_model()
     effnet = ModelConfig(
         frames=7,
         image_size=96,
