@@ -1,6 +1,7 @@
 """Fold training resumes after an interruption and skips finished folds."""
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -120,3 +121,39 @@ def test_a_model_reused_across_folds_trains_exactly_like_fresh_ones(tmp_path):
         assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(w1, w2, strict=True))
     assert not np.allclose(fresh[0][1][0], fresh[1][1][0])  # folds really differ
     assert len({round(float(h["loss"].iloc[0]), 6) for h, _ in fresh}) == 3
+
+
+def test_a_resumed_fold_can_replay_the_stream_and_end_like_an_uninterrupted_one(
+    tmp_path, monkeypatch
+):
+    """resume_same_stream skips the finished epochs' batches of a seeded, shuffled stream (of
+    known length, as 04's are), so a crash and a rerun end like one uninterrupted run."""
+    strategy = training.select_strategy("default")
+    real_fit = keras.Model.fit
+
+    def stream():  # made after seeding, as 04 does: the shuffle's seeds then repeat exactly
+        keras.utils.set_random_seed(7)
+        return _data(32, 3).shuffle(8, seed=5)  # 8 batches, reshuffled every epoch
+
+    def crashing_fit(self, *args, callbacks=None, **kwargs):
+        return real_fit(self, *args, callbacks=[*callbacks, _StopAfter(2)], **kwargs)
+
+    def run(folder: Path) -> tuple[list, pd.DataFrame]:
+        training.fit(_build, stream(), _data(8, 1), folder, folder / "w.weights.h5", 4, 1e-2,
+                     strategy, verbose=0, resume_same_stream=True)  # fmt: skip
+        best = _build()
+        best.load_weights(folder / "w.weights.h5")
+        return best.get_weights(), pd.read_csv(folder / "history.csv")
+
+    straight, h1 = run(tmp_path / "straight")
+    monkeypatch.setattr(keras.Model, "fit", crashing_fit)
+    try:
+        run(tmp_path / "resumed")
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.setattr(keras.Model, "fit", real_fit)
+    assert len(pd.read_csv(tmp_path / "resumed" / "history.csv")) == 2
+    resumed, h2 = run(tmp_path / "resumed")
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    for a, b in zip(straight, resumed, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

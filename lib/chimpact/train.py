@@ -20,6 +20,7 @@ import pandas as pd
 from lib import fileio, paths, profiles, runs
 from lib.chimpact import records, runid
 from lib.chimpact.model import ModelConfig, build_model
+from lib.records import record_count
 
 
 def run_dir(run_id: str) -> Path:
@@ -136,6 +137,8 @@ def train_run(
 
         val = ds([f"fold{k}"], False)
         fold_cfg = replace(mcfg, output_bias=fold_median(ctx, k))
+        train_files = records.files(ctx.work, spec.dataset, train_parts)
+        n_train = sum(record_count(f) for f in train_files)
         info = training.fit(
             lambda fold_cfg=fold_cfg: build_model(fold_cfg),
             chdata.without_keys(ds(train_parts, True)),
@@ -148,6 +151,10 @@ def train_run(
             seed=ctx.seed * 100 + k,
             verbose=verbose,
             slot=slot,
+            # a resumed fold replays the finished epochs' batches (so it ends exactly like an
+            # uninterrupted one) when decoded frames are cached; at full size that would mean
+            # decoding those epochs again, so there it resumes with a fresh stream instead
+            resume_same_stream=chdata.cache_fits(n_train, spec.frames, mcfg.image_size),
         )
         if slot.model is None:  # fold finished earlier: nothing was built yet
             slot.model = load_fold_model(run_id, k, mcfg, strategy)
