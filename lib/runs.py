@@ -4,7 +4,9 @@ notebooks 05/06) and the git commit each run folder records."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
+from pathlib import Path
 
 from lib import paths, profiles
 
@@ -36,6 +38,24 @@ def finished(track: str, run_ids: list[str], ctx: profiles.Context) -> list[str]
         if cfg.get("data_dir") == str(ctx.data_dir) and cfg.get("profile") == ctx.profile.name:
             done.append(run)
     return done
+
+
+def start(out: Path, config: dict) -> None:
+    """Open a run folder for `config`: a folder left by another configuration is emptied first
+    (its weights would otherwise be resumed as this run's), papermill's notebook being written
+    now is kept; then config.json is written with the git commit (which alone may differ)."""
+    from lib import fileio
+
+    config_path = out / "config.json"
+    if config_path.is_file():
+        old = {k: v for k, v in fileio.read_json(config_path).items() if k != "git_commit"}
+        if old != config:
+            print(f"{out}: earlier run used another configuration; starting this run afresh")
+            for item in out.iterdir():
+                if item.suffix != ".ipynb":
+                    shutil.rmtree(item) if item.is_dir() else item.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    fileio.write_json(config_path, {**config, "git_commit": git_commit()})
 
 
 def git_commit() -> str:

@@ -8,49 +8,15 @@ reliably lands mid-stage on a fast machine; the code under test is unchanged.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from pathlib import Path
-
-import pytest
+from procs import file_bytes, kill_when
 
 from lib.chimpact import extract, records, schema
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in (".jpg", ".tfrec")
-    }
-
-
-def _kill_when(code: str, ready, timeout: float = 120) -> None:
-    """Start `code` in a child Python, SIGKILL it as soon as `ready()` is true."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env)
-    deadline = time.monotonic() + timeout
-    try:
-        while not ready():
-            if child.poll() is not None:
-                pytest.fail(f"the child finished (exit {child.returncode}) before it was killed")
-            if time.monotonic() > deadline:
-                pytest.fail("the child never reached the point where it should be killed")
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
 
 
 def test_extraction_killed_midway_resumes_to_the_same_frames(tiny_chimpact, tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     entries = killed / "extract" / "videos"
-    _kill_when(
+    kill_when(
         f"""
         import time
         from lib.chimpact import extract, schema
@@ -71,7 +37,7 @@ def test_extraction_killed_midway_resumes_to_the_same_frames(tiny_chimpact, tmp_
     reference = extract.run(data, clean, workers=1, progress=False)
     assert (resumed["status"] == "ok").all() and len(resumed) == len(reference)
     assert finished_before < len(resumed)
-    assert _files(killed / "frames") == _files(clean / "frames")
+    assert file_bytes(killed / "frames", (".jpg",)) == file_bytes(clean / "frames", (".jpg",))
     cols = ["split", "video_id", "status", "last_down", "last_full", "overexposed"]
     assert (
         resumed[cols]
@@ -91,7 +57,7 @@ def test_record_writing_killed_midway_resumes_to_the_same_shards(tiny_extracted,
         shutil.copytree(work / "extract", dest / "extract")
         shutil.copytree(work / "frames", dest / "frames")
     out = records.records_dir(killed)
-    _kill_when(
+    kill_when(
         f"""
         import time
         from lib import records as shared
@@ -110,5 +76,5 @@ def test_record_writing_killed_midway_resumes_to_the_same_shards(tiny_extracted,
     resumed = records.build(data, killed, n_splits=3, shard_size=16, progress=False)
     reference = records.build(data, clean, n_splits=3, shard_size=16, progress=False)
     assert resumed["counts"] == reference["counts"]
-    assert _files(out) == _files(records.records_dir(clean))
+    assert file_bytes(out, (".tfrec",)) == file_bytes(records.records_dir(clean), (".tfrec",))
     assert not [p for p in out.rglob("*") if p.suffix == ".tmp"]

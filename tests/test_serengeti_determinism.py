@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from procs import kill_when
 
 from lib import profiles, runs
 from lib.serengeti import data as sdata
@@ -177,17 +176,7 @@ def test_training_killed_after_an_epoch_resumes_to_the_same_predictions(
     data, work = quick_work
     fold = tmp_path / "serengeti" / RUN_ID / "train"
     args, env = _child(data.root, work, tmp_path, RUN_ID)
-    child = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    try:
-        while _epochs_backed_up(fold / "backup") < 1:
-            assert child.poll() is None, "the child finished before it was killed"
-            assert time.monotonic() < deadline, "the child never finished an epoch"
-            time.sleep(0.05)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    kill_when(args, lambda: _epochs_backed_up(fold / "backup") >= 1, timeout=300, env=env)
     assert not (fold / "done.json").exists()
     resumed = train_in_child(data.root, work, tmp_path, RUN_ID)
     assert list(resumed[1]["epoch"]) == list(range(profiles.get(PROFILE, "serengeti").epochs))

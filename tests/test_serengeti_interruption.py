@@ -10,48 +10,17 @@ reproducible, test_serengeti_determinism.py.)
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from procs import file_bytes, kill_when
 
 from lib import fileio
 from lib import records as shared_records
 from lib.serengeti import extract, records, schema
 
 SIZE = (24, 32)
-
-
-def _files(root: Path, suffixes: tuple[str, ...]) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in suffixes
-    }
-
-
-def _kill_when(code: str, ready, timeout: float = 120) -> None:
-    """Start `code` in a child Python, SIGKILL it as soon as `ready()` is true."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env)
-    deadline = time.monotonic() + timeout
-    try:
-        while not ready():
-            if child.poll() is not None:
-                pytest.fail(f"the child finished (exit {child.returncode}) before it was killed")
-            if time.monotonic() > deadline:
-                pytest.fail("the child never reached the point where it should be killed")
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
 
 
 def _temps(root: Path) -> list[Path]:
@@ -76,7 +45,7 @@ def test_extraction_killed_midway_resumes_to_the_same_arrays(tiny_serengeti, tmp
                 pass
         return n
 
-    _kill_when(
+    kill_when(
         f"""
         import time
         from lib.serengeti import extract, schema
@@ -103,8 +72,8 @@ def test_extraction_killed_midway_resumes_to_the_same_arrays(tiny_serengeti, tmp
     assert summary["sequences_skipped_finished"] == done_before  # kept, not redone
     reference = extract.run(data, clean, cfg, workers=1, progress=False)
     assert resumed.equals(reference)
-    arrays = _files(killed / "extract" / "arrays", (".npz",))
-    assert arrays and arrays == _files(clean / "extract" / "arrays", (".npz",))
+    arrays = file_bytes(killed / "extract" / "arrays", (".npz",))
+    assert arrays and arrays == file_bytes(clean / "extract" / "arrays", (".npz",))
     assert not _temps(killed)
 
 
@@ -132,7 +101,7 @@ def test_record_writing_killed_midway_resumes_to_the_same_shards(extracted, tmp_
     for dest in (killed, clean):
         shutil.copytree(work / "extract", dest / "extract")
     out = records.records_dir(killed)
-    _kill_when(
+    kill_when(
         f"""
         import time
         from lib import records as shared
@@ -154,8 +123,8 @@ def test_record_writing_killed_midway_resumes_to_the_same_shards(extracted, tmp_
     reference = records.build(data, clean, shard_size=4)
     assert resumed == reference
     assert {p: p.stat().st_mtime_ns for p in kept} == kept  # finished shards were kept
-    shards = _files(out, (".tfrec",))
-    assert len(shards) > len(kept) and shards == _files(records.records_dir(clean), (".tfrec",))
+    shards = file_bytes(out, (".tfrec",))
+    assert len(shards) > len(kept) and shards == file_bytes(records.records_dir(clean), (".tfrec",))
     assert (out / "sequences.csv").read_bytes() == (
         records.records_dir(clean) / "sequences.csv"
     ).read_bytes()

@@ -9,7 +9,6 @@ fold continues from its last epoch.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -88,10 +87,6 @@ def resolve(run_id: str, ctx: profiles.Context) -> dict:
     )
 
 
-def _same_run(old: dict, new: dict) -> bool:
-    return {k: v for k, v in old.items() if k != "git_commit"} == new
-
-
 def train_run(
     run_id: str, ctx: profiles.Context, strategy_kind: str = "auto", verbose: int = 2
 ) -> dict:
@@ -101,14 +96,7 @@ def train_run(
 
     config = resolve(run_id, ctx)
     out = run_dir(run_id)
-    config_path = out / "config.json"
-    if config_path.is_file() and not _same_run(fileio.read_json(config_path), config):
-        print(f"{out}: earlier run used another configuration; starting this run afresh")
-        for item in out.iterdir():
-            if item.suffix != ".ipynb":  # keep papermill's notebook being written now
-                shutil.rmtree(item) if item.is_dir() else item.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    fileio.write_json(config_path, {**config, "git_commit": runs.git_commit()})
+    runs.start(out, config)
 
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)

@@ -23,6 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from lib.demo import chimpact_stats as stats
+from lib.demo import prepare_folder
 from lib.demo.chimpact_plan import Box, VideoPlan, box_at, plan_demo
 from lib.demo.chimpact_render import render_video
 from lib.fileio import write_csv, write_json
@@ -91,12 +92,8 @@ def _check_arguments(
 
 
 def _prepare_folder(out: Path) -> None:
-    """Refuse to mix a new demo into existing files: a half-overwritten folder would pass for
-    a finished demo with the wrong labels."""
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not empty; choose a new folder or remove it")
+    """An empty demo folder (lib.demo.prepare_folder) with the four video folders."""
+    prepare_folder(out)
     for split in SPLITS:
         (out / f"{split}_videos").mkdir(parents=True, exist_ok=True)
         (out / f"{split}_videos_downsampled").mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from lib.demo import prepare_folder
 from lib.demo.serengeti_plan import (
     FULL_SIZE,
     SEASONS,
@@ -83,7 +84,7 @@ def generate(
     """
     _check_arguments(seed, sequences, workers, image_size, empty_share, broken_share, sites)
     out = Path(out)
-    _prepare_folder(out)
+    prepare_folder(out)
     started = time.perf_counter()
     demo = plan_demo(seed, sequences, image_size, empty_share, broken_share, sites)
     written = _render_all(demo, out, workers or os.cpu_count() or 1, progress)
@@ -136,16 +137,6 @@ def _check_arguments(
         raise ValueError(f"broken_share must be within 0..0.2, got {broken_share!r}")
     if sites is not None and (not isinstance(sites, int) or sites < 2):
         raise ValueError(f"sites must be an integer >= 2 or None, got {sites!r}")
-
-
-def _prepare_folder(out: Path) -> None:
-    """Refuse to mix a new demo into existing files: a half-overwritten folder would pass for
-    a finished demo with the wrong labels."""
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not empty; choose a new folder or remove it")
-    out.mkdir(parents=True, exist_ok=True)
 
 
 # ---------------------------------------------------------------- rendering

@@ -112,10 +112,6 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
     )
 
 
-def _same_run(old: dict, new: dict) -> bool:
-    return {k: v for k, v in old.items() if k != "git_commit"} == new
-
-
 TRAINING_KEYS_IGNORED = ("run_id", "spec", "eval_resize", "git_commit", "cv_logloss_on")
 
 
@@ -244,20 +240,13 @@ def train_run(
 
     config = resolve(run_id, ctx)
     out = run_dir(run_id)
-    config_path = out / "config.json"
-    if config_path.is_file() and not _same_run(fileio.read_json(config_path), config):
-        print(f"{out}: earlier run used another configuration; starting this run afresh")
-        for item in out.iterdir():
-            if item.suffix != ".ipynb":
-                shutil.rmtree(item) if item.is_dir() else item.unlink()
     for kind, parent in config["parents"].items():
         if not (run_dir(parent) / "metrics.json").is_file():
             raise FileNotFoundError(
                 f"{run_id} starts from its {kind} parent {parent}, which has not finished; "
                 "train it first (run_all.sh trains the registry in order)"
             )
-    out.mkdir(parents=True, exist_ok=True)
-    fileio.write_json(config_path, {**config, "git_commit": runs.git_commit()})
+    runs.start(out, config)
 
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
