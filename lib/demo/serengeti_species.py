@@ -12,19 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.serengeti.schema import CLASSES
+
 RGB = tuple[int, int, int]
 
-# Submission order of the competition (alphabetical, with `empty` among the species).
-CLASSES: tuple[str, ...] = (
-    "aardvark", "aardwolf", "baboon", "bat", "batearedfox", "buffalo", "bushbuck", "caracal",
-    "cattle", "cheetah", "civet", "dikdik", "duiker", "eland", "elephant", "empty",
-    "gazellegrants", "gazellethomsons", "genet", "giraffe", "guineafowl", "hare", "hartebeest",
-    "hippopotamus", "honeybadger", "hyenaspotted", "hyenastriped", "impala", "insectspider",
-    "jackal", "koribustard", "leopard", "lionfemale", "lionmale", "mongoose", "monkeyvervet",
-    "ostrich", "otherbird", "porcupine", "reedbuck", "reptiles", "rhinoceros", "rodents",
-    "secretarybird", "serval", "steenbok", "topi", "vulture", "warthog", "waterbuck", "wildcat",
-    "wildebeest", "zebra", "zorilla",
-)  # fmt: skip
+# Submission order of the competition (alphabetical, with `empty` among the species): the one
+# list lives in lib.serengeti.schema.
 EMPTY = "empty"
 
 
