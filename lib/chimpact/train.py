@@ -52,15 +52,14 @@ def model_config(spec: runid.RunSpec, prof: profiles.Profile) -> ModelConfig:
     )
 
 
-def fold_median(ctx: profiles.Context, fold: int) -> float:
-    """Median distance of a fold's training rows: where its distance output starts.
+def fold_medians(labels: pd.DataFrame, folds: pd.DataFrame, n_splits: int) -> list[float]:
+    """Median distance of each fold's training rows: where its distance output starts.
 
     A zero-initialised output spends the first of a demo fold's few hundred steps walking to
     the typical distance; starting there costs nothing and uses no validation label.
     """
-    folds = records.fold_table(ctx.work)
-    rows = ctx_labels(ctx).merge(folds[["video_id", "time", "fold"]], on=["video_id", "time"])
-    return float(rows.loc[rows["fold"] != fold, "distance"].median())
+    rows = labels.merge(folds[["video_id", "time", "fold"]], on=["video_id", "time"])
+    return [float(rows.loc[rows["fold"] != k, "distance"].median()) for k in range(n_splits)]
 
 
 def resolve(run_id: str, ctx: profiles.Context) -> dict:
@@ -106,6 +105,7 @@ def train_run(
     n_splits = config["n_splits"]
     oof_parts, fold_mae, fold_info = [], {}, {}
     labels = ctx_labels(ctx)
+    medians = fold_medians(labels, records.fold_table(ctx.work), n_splits)
     slot = training.ModelSlot()  # one compiled model for all folds (bench/infer.py: saves s/fold)
     for k in range(n_splits):
         train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
@@ -124,7 +124,7 @@ def train_run(
             )
 
         val = ds([f"fold{k}"], False)
-        fold_cfg = replace(mcfg, output_bias=fold_median(ctx, k))
+        fold_cfg = replace(mcfg, output_bias=medians[k])
         train_files = records.files(ctx.work, spec.dataset, train_parts)
         n_train = sum(record_count(f) for f in train_files)
         info = training.fit(
