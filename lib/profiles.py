@@ -47,7 +47,7 @@ PROFILES = {
     ),
     "demo": Profile(
         "demo", 120, 60, None, 5, 128, 120, image_size=64, backbone="small",
-        backbone_weights=None, lstm_units=128, dense_units=64, epochs=8, batch_size=32,
+        backbone_weights=None, lstm_units=128, dense_units=64, epochs=6, batch_size=32,
         small_bn_momentum=0.9, motion=True, standardize=True,
     ),
     "full": Profile("full", 120, 60, (512, 512), 5, 128, 300),

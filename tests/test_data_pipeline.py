@@ -96,3 +96,35 @@ def test_shards_partition_the_records(files, count):
         assert np.array_equal(x, whole[0][idx]) and np.array_equal(y, whole[1][idx])
         seen += keys
     assert sorted(seen) == sorted(whole[2]) and len(set(seen)) == len(seen)
+
+
+def test_folds_share_one_decode_of_each_record_file(files, tmp_path):
+    """A run's folds read each part's decoded frames from one in-memory cache: after the first
+    fold has read every file once, the files can vanish and the other folds still get the same
+    frames (any decode would fail), and the pixels equal the per-dataset pipeline's."""
+    import shutil
+
+    copies = [shutil.copy(f, tmp_path / f.name) for f in files]
+    decoded = chdata.DecodedParts(7, 24)
+    first_val = chdata.dataset(copies[:1], 7, 24, 4, decoded=decoded)
+    first_train = chdata.dataset(copies[1:], 7, 24, 4, training=True, seed=1, decoded=decoded)
+    ref = _all(chdata.dataset(files, 7, 24, 4))
+    lookup = {k: i for i, k in enumerate(ref[2])}
+    x_val, _, keys_val = _all(first_val)
+    x_train, _, keys_train = _all(first_train)
+    for path in copies:
+        path.unlink()
+    second_val = _all(chdata.dataset([copies[1]], 7, 24, 4, decoded=decoded))
+    second_train = _all(
+        chdata.dataset([copies[0], copies[2]], 7, 24, 4, training=True, seed=2, decoded=decoded)
+    )
+    assert sorted(keys_val + keys_train) == sorted(ref[2])
+    assert np.array_equal(x_val, ref[0][[lookup[k] for k in keys_val]])
+    for x, _, keys in (second_val, second_train):
+        assert np.array_equal(x, ref[0][[lookup[k] for k in keys]])
+    assert sorted(second_val[2] + second_train[2]) == sorted(ref[2])
+    assert int(chdata.dataset(copies[1:], 7, 24, 4, decoded=decoded).cardinality()) == -(
+        -len(keys_train) // 4
+    )
+    with pytest.raises(ValueError, match="decoded parts hold 7 frames of 24 px"):
+        chdata.dataset(copies[:1], 9, 24, 4, decoded=decoded)

@@ -72,6 +72,49 @@ def cache_fits(n: int, frames: int, image_size: int, budget: int = CACHE_BUDGET_
     return n * frames * image_size * image_size * 3 <= budget
 
 
+class DecodedParts:
+    """Decoded sequences of each record file, cached in memory once for all folds of a run.
+
+    A fold reads four parts for training and the fifth for validation, so with a cache per
+    fold's dataset every part is decoded five times per run (each fold's first epoch pays a
+    cold decode). Here each file becomes one parsed, decoded and `.cache()`d dataset, and every
+    fold's pipeline is built from those: the cache is a resource that pipelines derived from
+    it share, so each file is decoded once per run. Only for data that fits the budget.
+    """
+
+    def __init__(self, frames: int, image_size: int) -> None:
+        self.frames, self.image_size = frames, image_size
+        self._parts: dict[str, tf.data.Dataset] = {}
+
+    def part(self, path: str | Path) -> tf.data.Dataset:
+        key = str(path)
+        if key not in self._parts:
+            n = records.record_count(key)
+            ds = tf.data.TFRecordDataset([key])
+            ds = ds.apply(tf.data.experimental.assert_cardinality(n))
+            parse = _parser(self.frames, self.image_size)
+            self._parts[key] = ds.map(parse, num_parallel_calls=AUTOTUNE).cache()
+        return self._parts[key]
+
+    def read(self, files: Sequence[str]) -> tf.data.Dataset:
+        """The files' decoded sequences, in the order given."""
+        ds = self.part(files[0])
+        for f in files[1:]:
+            ds = ds.concatenate(self.part(f))
+        return ds
+
+
+def _parser(frames: int, image_size: int):
+    sel = middle(frames)
+
+    def parse(raw):
+        ex = records.parse(raw, SPEC)
+        seq = decode_frames(ex["frames"][sel], image_size, frames)
+        return seq, ex["distance"], {"video_id": ex["video_id"], "time": ex["time"]}
+
+    return parse
+
+
 def dataset(
     files: Sequence[str | Path],
     frames: int,
@@ -85,6 +128,7 @@ def dataset(
     drop_remainder: bool = False,
     deterministic: bool = True,
     shard: Shard = ALL,
+    decoded: DecodedParts | None = None,
 ) -> tf.data.Dataset:
     """Batches of (frames (B,T,S,S,3) float32 in [0,1], distance, keys).
 
@@ -97,30 +141,34 @@ def dataset(
     each sequence's augmentation draw comes from a seeded per-element stream instead of a
     stateful op whose draws depend on thread timing; it costs little (bench/pipeline.py).
     `shard=Shard(i, N)` keeps every N-th record from the i-th, before anything is decoded.
+    `decoded` (with the cache on and no shard) reads the files' frames from a run-wide
+    `DecodedParts` instead of decoding them for this dataset alone.
     """
     files = [str(f) for f in files]
     if not files:
         raise ValueError("no record files given")
-    sel = middle(frames)
     n = sum(records.record_count(f) for f in files)
     n = len(range(shard.index, n, shard.count))
     if cache == "auto":
         cache = cache_fits(n, frames, image_size)
-    ds = tf.data.TFRecordDataset(files, num_parallel_reads=min(len(files), 4))
-    if shard != ALL:  # the read order is deterministic, so the N shards partition the records
-        ds = ds.shard(shard.count, shard.index)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(n))  # lets Keras know the epoch length
-    if training and not cache:  # shuffle the small serialized records, not decoded frames
-        ds = ds.shuffle(min(n, RAW_SHUFFLE), seed=seed, reshuffle_each_iteration=True)
-
-    def parse(raw):
-        ex = records.parse(raw, SPEC)
-        seq = decode_frames(ex["frames"][sel], image_size, frames)
-        return seq, ex["distance"], {"video_id": ex["video_id"], "time": ex["time"]}
-
-    ds = ds.map(parse, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if decoded is not None and (decoded.frames, decoded.image_size) != (frames, image_size):
+        raise ValueError(
+            f"decoded parts hold {decoded.frames} frames of {decoded.image_size} px, "
+            f"this dataset needs {frames} of {image_size}"
+        )
+    if cache and shard == ALL and decoded is not None:
+        ds = decoded.read(files)
+    else:
+        ds = tf.data.TFRecordDataset(files, num_parallel_reads=min(len(files), 4))
+        if shard != ALL:  # the read order is deterministic, so the N shards partition records
+            ds = ds.shard(shard.count, shard.index)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(n))  # Keras: the epoch length
+        if training and not cache:  # shuffle the small serialized records, not decoded frames
+            ds = ds.shuffle(min(n, RAW_SHUFFLE), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(_parser(frames, image_size), num_parallel_calls=AUTOTUNE, deterministic=True)
+        if cache:
+            ds = ds.cache()
     if cache:
-        ds = ds.cache()
         if training:
             ds = ds.shuffle(2048, seed=seed, reshuffle_each_iteration=True)
 
