@@ -27,6 +27,8 @@ def test_quick_benchmark_reports_every_key(quick):
             assert 0 < item["decoded_s"] <= item["one_pass_s"] + 1e-6
     assert quick["batch"]["videos"] == bench.QUICK.batch_items
     assert quick["scaling_2_over_1"] == quick["batch"]["scaling_2_over_1"] > 0
+    assert quick["batch"]["machine_scaling_2_over_1"] > 0
+    assert quick["batch"]["cores_per_worker"] > 0
     assert quick["machine"]["cores"] >= 1 and quick["machine"]["cpu"]
     assert quick["quick"] is True
     json.dumps(quick)  # the section is plain JSON

@@ -44,9 +44,16 @@ def test_bundle_is_self_contained_and_round_trips(tiny_bundle, tmp_path):
     rng = np.random.default_rng(0)
     for run in loaded.runs:
         x = rng.random((3, run.frames, 24, 24, 3), dtype=np.float32)
-        for k, model in enumerate(run.models):
-            want = originals[(run.run_id, k)].predict_on_batch(x)
-            np.testing.assert_allclose(model.predict_on_batch(x), want, rtol=1e-5, atol=1e-5)
+        got = run.predict_folds(x)
+        assert got.shape == (run.folds, 3) and run.folds == len(manifest_folds(manifest, run))
+        for k in range(run.folds):
+            want = np.asarray(originals[(run.run_id, k)].predict_on_batch(x)).reshape(-1)
+            np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-5)
+        assert len({float(v) for v in got[:, 0]}) == run.folds  # each fold its own weights
+
+
+def manifest_folds(manifest: dict, run) -> list:
+    return next(e["models"] for e in manifest["runs"] if e["run_id"] == run.run_id)
 
 
 def test_bundle_errors_name_the_folder(tiny_bundle, tmp_path):

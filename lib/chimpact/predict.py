@@ -188,10 +188,7 @@ def predict_frames(bundle: Bundle, video: VideoFrames, batch_size: int = 32) -> 
         for start in range(0, len(video.times), batch_size):
             rows = video.times[start : start + batch_size]
             x = _pad(_inputs(video, run.source, run.step, run.frames, run.image_size, rows))
-            fold_mean = np.mean(
-                [np.asarray(m.predict_on_batch(x), np.float64).reshape(-1) for m in run.models],
-                axis=0,
-            )
+            fold_mean = run.predict_folds(x).mean(axis=0)
             pred[start : start + len(rows)] = fold_mean[: len(rows)]
         total += run.weight * pred
     return total
