@@ -424,7 +424,7 @@ def run(quick: bool = False, *, cache: Path | None = None, reps: int | None = No
     result: dict[str, Any] = per_video(timed_items, reps, scratch)
     result["batch"] = batch(batch_items, reps, scratch)
     result["scaling_2_over_1"] = result["batch"]["scaling_2_over_1"]
-    spin = 200_000 if quick else 4_000_000  # ~0.02 s | ~0.4 s of CPU per job
+    spin = 200_000 if quick else 4_000_000  # ~0.01 s | ~0.2 s of CPU per job
     result["batch"]["machine_scaling_2_over_1"] = machine_scaling(
         max(4, len(batch_items)), spin, reps
     )
