@@ -72,6 +72,24 @@ def test_bundle_errors_name_the_folder(tiny_bundle, tmp_path):
         bundle.load(wrong)
 
 
+@pytest.mark.parametrize(
+    "change", [{"lstm_units": 16}, {"motion": True}], ids=["lstm", "inside-the-cnn"]
+)
+def test_a_fold_that_does_not_fit_its_runs_network_is_refused(tiny_bundle, tmp_path, change):
+    """The folds of a run share one network; a fold file of another shape is refused, also
+    when the difference is inside the per-frame CNN (where Keras only warns and skips)."""
+    from lib.chimpact import bundle
+    from lib.chimpact.model import ModelConfig, build_model
+
+    odd = shutil.copytree(tiny_bundle[0], tmp_path / "odd")
+    entry = json.loads((odd / "bundle.json").read_text())["runs"][0]
+    cfg = {"image_size": 24, "backbone": "small", "backbone_weights": None,
+           "lstm_units": 8, "dense_units": 8, **change}  # fmt: skip
+    build_model(ModelConfig(frames=entry["frames"], **cfg)).save(odd / entry["models"][1])
+    with pytest.raises(BundleError, match=r"fold1\.keras: does not fit the network of fold0"):
+        bundle.load(odd)
+
+
 def test_every_second_of_a_video_gets_one_row(tiny_bundle, tiny_chimpact, tmp_path):
     video = sorted((tiny_chimpact / "test_videos").iterdir())[0]
     out = tmp_path / "pred.csv"

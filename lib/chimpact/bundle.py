@@ -9,6 +9,7 @@ snapping grid. `lib.chimpact.predict` reads only this folder.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,30 @@ class Bundle:
         return schema.snap_to_grid(values, grid)
 
 
+def _fold_weights(model, path: Path, first: Path) -> list[np.ndarray]:
+    """`path`'s weights, read into the run's network, or BundleError when they do not fit it.
+
+    Keras raises for a top-level mismatch but only warns ("Skipping nested container ...
+    will retain their freshly-initialized weights") when a layer inside the per-frame CNN
+    does not match, which would leave the previous fold's weights there; both are refused.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except ValueError as err:
+            raise BundleError(
+                f"{path}: does not fit the network of {first.name} ({err}); export the bundle again"
+            ) from err
+    skipped = [str(w.message) for w in caught if "saving" in w.filename]
+    if skipped:
+        raise BundleError(
+            f"{path}: does not fit the network of {first.name} ({skipped[0][:200]}); "
+            "export the bundle again"
+        )
+    return model.get_weights()
+
+
 def load(folder: str | Path) -> Bundle:
     """Load a bundle's manifest and models (all folds of all runs)."""
     import keras
@@ -163,15 +188,8 @@ def load(folder: str | Path) -> Bundle:
         first, *others = [folder / rel for rel in entry["models"]]
         model = keras.saving.load_model(first, compile=False)
         fold_weights = [model.get_weights()]
-        for path in others:  # a fold saved with another architecture fails here, by name
-            try:
-                model.load_weights(path)
-            except ValueError as err:
-                raise BundleError(
-                    f"{path}: does not fit the network of {first.name} ({err}); "
-                    "export the bundle again"
-                ) from err
-            fold_weights.append(model.get_weights())
+        for path in others:
+            fold_weights.append(_fold_weights(model, path, first))
         model.set_weights(fold_weights[0])
         runs.append(
             RunModels(
