@@ -105,7 +105,7 @@ def test_folds_share_one_decode_of_each_record_file(files, tmp_path):
     import shutil
 
     copies = [shutil.copy(f, tmp_path / f.name) for f in files]
-    decoded = chdata.DecodedParts(7, 24)
+    decoded = chdata.DecodedParts(copies, 7, 24)
     first_val = chdata.dataset(copies[:1], 7, 24, 4, decoded=decoded)
     first_train = chdata.dataset(copies[1:], 7, 24, 4, training=True, seed=1, decoded=decoded)
     ref = _all(chdata.dataset(files, 7, 24, 4))
@@ -128,3 +128,5 @@ def test_folds_share_one_decode_of_each_record_file(files, tmp_path):
     )
     with pytest.raises(ValueError, match="decoded parts hold 7 frames of 24 px"):
         chdata.dataset(copies[:1], 9, 24, 4, decoded=decoded)
+    with pytest.raises(ValueError, match="not one of the run's record files"):
+        chdata.dataset(files[:1], 7, 24, 4, decoded=decoded)

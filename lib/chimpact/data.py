@@ -73,35 +73,41 @@ def cache_fits(n: int, frames: int, image_size: int, budget: int = CACHE_BUDGET_
 
 
 class DecodedParts:
-    """Decoded sequences of each record file, cached in memory once for all folds of a run.
+    """Decoded sequences of a run's record files, cached in memory once for all its folds.
 
     A fold reads four parts for training and the fifth for validation, so with a cache per
     fold's dataset every part is decoded five times per run (each fold's first epoch pays a
-    cold decode). Here each file becomes one parsed, decoded and `.cache()`d dataset, and every
-    fold's pipeline is built from those: the cache is a resource that pipelines derived from
-    it share, so each file is decoded once per run. Only for data that fits the budget.
+    cold decode). Here all the run's files become one parsed, decoded and `.cache()`d dataset
+    (one trace of the decoder, one decode of each file), and each fold's pipelines filter
+    their files out of it: the cache is a resource that derived pipelines share. Only for
+    data that fits the memory budget.
     """
 
-    def __init__(self, frames: int, image_size: int) -> None:
+    def __init__(self, files: Sequence[str | Path], frames: int, image_size: int) -> None:
+        self.files = [str(f) for f in files]
+        if not self.files:
+            raise ValueError("no record files given")
         self.frames, self.image_size = frames, image_size
-        self._parts: dict[str, tf.data.Dataset] = {}
-
-    def part(self, path: str | Path) -> tf.data.Dataset:
-        key = str(path)
-        if key not in self._parts:
-            n = records.record_count(key)
-            ds = tf.data.TFRecordDataset([key])
-            ds = ds.apply(tf.data.experimental.assert_cardinality(n))
-            parse = _parser(self.frames, self.image_size)
-            self._parts[key] = ds.map(parse, num_parallel_calls=AUTOTUNE).cache()
-        return self._parts[key]
+        self._counts = {f: records.record_count(f) for f in self.files}
+        parse = _parser(frames, image_size)
+        index = tf.data.Dataset.from_tensor_slices(
+            (self.files, tf.range(len(self.files), dtype=tf.int32))
+        )
+        raw = index.flat_map(lambda f, i: tf.data.TFRecordDataset(f).map(lambda r: (r, i)))
+        self._all = raw.map(
+            lambda r, i: (*parse(r), i), num_parallel_calls=AUTOTUNE, deterministic=True
+        ).cache()
 
     def read(self, files: Sequence[str]) -> tf.data.Dataset:
-        """The files' decoded sequences, in the order given."""
-        ds = self.part(files[0])
-        for f in files[1:]:
-            ds = ds.concatenate(self.part(f))
-        return ds
+        """The given files' decoded sequences (in the order of the run's file list)."""
+        unknown = [f for f in files if f not in self._counts]
+        if unknown:
+            raise ValueError(f"{unknown[0]}: not one of the run's record files")
+        wanted = tf.constant([self.files.index(f) for f in files], tf.int32)
+        ds = self._all.filter(lambda seq, y, keys, i: tf.reduce_any(tf.equal(i, wanted)))
+        ds = ds.map(lambda seq, y, keys, i: (seq, y, keys))
+        n = sum(self._counts[f] for f in files)
+        return ds.apply(tf.data.experimental.assert_cardinality(n))
 
 
 def _parser(frames: int, image_size: int):

@@ -107,7 +107,8 @@ def train_run(
     labels = ctx_labels(ctx)
     medians = fold_medians(labels, records.fold_table(ctx.work), n_splits)
     slot = training.ModelSlot()  # one compiled model for all folds (bench/infer.py: saves s/fold)
-    decoded = chdata.DecodedParts(spec.frames, mcfg.image_size)  # each part decoded once per run
+    every_part = records.files(ctx.work, spec.dataset, [f"fold{j}" for j in range(n_splits)])
+    decoded = chdata.DecodedParts(every_part, spec.frames, mcfg.image_size)  # one decode per run
     for k in range(n_splits):
         train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
         keras.utils.set_random_seed(ctx.seed * 100 + k)  # before the datasets trace their ops
