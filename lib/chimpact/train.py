@@ -108,7 +108,13 @@ def train_run(
     medians = fold_medians(labels, records.fold_table(ctx.work), n_splits)
     slot = training.ModelSlot()  # one compiled model for all folds (bench/infer.py: saves s/fold)
     every_part = records.files(ctx.work, spec.dataset, [f"fold{j}" for j in range(n_splits)])
-    decoded = chdata.DecodedParts(every_part, spec.frames, mcfg.image_size)  # one decode per run
+    total = sum(record_count(f) for f in every_part)
+    # decoded frames in memory (demo, quick): each record decoded once for all folds, and a
+    # resumed fold replays the finished epochs' batches, so it ends exactly like an
+    # uninterrupted one; at full size they are not cached, and replaying would mean decoding
+    # those epochs again, so a resumed fold there continues with a fresh stream instead
+    cached = chdata.cache_fits(total, spec.frames, mcfg.image_size)
+    decoded = chdata.DecodedParts(every_part, spec.frames, mcfg.image_size) if cached else None
     for k in range(n_splits):
         train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
         keras.utils.set_random_seed(ctx.seed * 100 + k)  # before the datasets trace their ops
@@ -128,8 +134,6 @@ def train_run(
 
         val = ds([f"fold{k}"], False)
         fold_cfg = replace(mcfg, output_bias=medians[k])
-        train_files = records.files(ctx.work, spec.dataset, train_parts)
-        n_train = sum(record_count(f) for f in train_files)
         info = training.fit(
             lambda fold_cfg=fold_cfg: build_model(fold_cfg),
             chdata.without_keys(ds(train_parts, True)),
@@ -142,10 +146,7 @@ def train_run(
             seed=ctx.seed * 100 + k,
             verbose=verbose,
             slot=slot,
-            # a resumed fold replays the finished epochs' batches (so it ends exactly like an
-            # uninterrupted one) when decoded frames are cached; at full size that would mean
-            # decoding those epochs again, so there it resumes with a fresh stream instead
-            resume_same_stream=chdata.cache_fits(n_train, spec.frames, mcfg.image_size),
+            resume_same_stream=cached,
         )
         if slot.model is None:  # fold finished earlier: nothing was built yet
             slot.model = load_fold_model(run_id, k, mcfg, strategy)
