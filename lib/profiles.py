@@ -83,6 +83,11 @@ class SerengetiProfile:
     neighbor_window_s: float  # seconds either side for the neighbour-camera feature
     eda_examples: int  # sequences whose mean/background 01_eda shows
     runs: str  # "writeup" (every ladder network) or "quick" (the three the stack needs)
+    # progressive resizing of the single-image models (write-up: 240x320 -> 360x480 -> 384x512):
+    # (height, width) stages trained before `image_size`, `progressive_epochs` epochs each; the
+    # last stage is always `image_size` for `epochs`, the size 02 stores and inference uses
+    progressive_sizes: tuple[tuple[int, int], ...] = ()
+    progressive_epochs: int = 0
 
     def backbone_for(self, run_backbone: str) -> tuple[str, int]:
         for key, backbone, width in self.backbones:
@@ -95,7 +100,7 @@ _CPU_BACKBONES = (("mnv2", "small", 8), ("irv2", "small", 16), ("small", "small"
 SERENGETI_PROFILES = {
     "quick": SerengetiProfile(
         "quick", 120, (512, 384), (48, 64), _CPU_BACKBONES, None, "all", 2, 1, 32, 2e-3,
-        1e-3, 32, 256, "own", 5, 7, 0.05, 120.0, 3, "quick",
+        1e-3, 32, 256, "own", 5, 7, 0.05, 120.0, 3, "quick", ((36, 48),), 1,
     ),
     "demo": SerengetiProfile(
         "demo", 800, None, (72, 96), _CPU_BACKBONES, None, "all", 12, 5, 32, 2e-3,
@@ -105,7 +110,7 @@ SERENGETI_PROFILES = {
         "full", 800, None, (384, 512),
         (("mnv2", "mnv2", 0), ("irv2", "irv2", 0), ("small", "small", 32)),
         "imagenet", "first", 12, 4, 32, 1e-4, 5e-5, 1024, 256, "all", 20, 15, 0.03, 120.0, 6,
-        "writeup",
+        "writeup", ((240, 320), (360, 480)), 3,
     ),
 }  # fmt: skip
 

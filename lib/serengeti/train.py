@@ -15,6 +15,13 @@ per sequence (mean of its images' scores; no flip TTA - that is a later rung, re
 - twostream: mean stream from the single model's backbone, background stream from the
   background model's; fusion conv and head start fresh.
 
+Progressive resizing (write-up: 240x320 -> 360x480 -> 384x512; profile `progressive_sizes`):
+a single-image model first trains at each smaller size (`train/stage<i>-<h>x<w>/`, images
+shrunk from the stored ones by the flow's Lanczos filter), each stage starting from the best
+weights of the one before; the last stage is the profile's `image_size`, the size inference
+uses. Every layer is size-agnostic (convolutions, global max pooling), so the weights carry over
+unchanged. Background and two-stream models start from trained parents and train at one size.
+
 Files: `config.json` (resolved settings, parents, git commit), `train/history.csv`,
 `<run_id>-best.weights.h5`, `val_pred.csv` (S9 and S10 scores, both views, per image or per
 sequence), `metrics.json`; 05 adds `test_pred.csv`. A rerun resumes (lib.training.fit:
@@ -34,7 +41,13 @@ import pandas as pd
 from lib import fileio, paths, profiles, runs
 from lib.serengeti import data as sdata
 from lib.serengeti import metrics, records, runid, schema
-from lib.serengeti.model import ModelConfig, build_model, init_twostream, load_parent_weights
+from lib.serengeti.model import (
+    MIN_SIZE,
+    ModelConfig,
+    build_model,
+    init_twostream,
+    load_parent_weights,
+)
 from lib.serengeti.schema import CLASSES, KEY
 
 CHECKPOINT_PART = "s9"
@@ -103,6 +116,7 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
                 "classes, no TTA"
             ),
             "epochs": prof.finetune_epochs if finetune else prof.epochs,
+            "stages": training_stages(spec, prof),
             "batch_size": prof.batch_size,
             "learning_rate": prof.finetune_learning_rate if finetune else prof.learning_rate,
             "seed": ctx.seed,
@@ -110,6 +124,42 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
             "work": str(ctx.work),
         }
     )
+
+
+def training_stages(spec: runid.RunSpec, prof: profiles.SerengetiProfile) -> list[dict]:
+    """[{"size": [h, w], "epochs": n}, ...] in training order; the last is `image_size`."""
+    finetune = spec.model != "single"
+    final = {
+        "size": list(prof.image_size),
+        "epochs": prof.finetune_epochs if finetune else prof.epochs,
+    }
+    if finetune or not prof.progressive_sizes:
+        return [final]
+    if prof.progressive_epochs < 1:
+        raise ValueError(
+            f"profile {prof.name!r}: progressive_sizes {prof.progressive_sizes} need "
+            f"progressive_epochs >= 1, got {prof.progressive_epochs}"
+        )
+    backbone, _ = prof.backbone_for(spec.backbone)
+    sizes = [tuple(s) for s in prof.progressive_sizes] + [tuple(prof.image_size)]
+    for small, big in zip(sizes, sizes[1:], strict=False):
+        if small == big or small[0] > big[0] or small[1] > big[1]:
+            raise ValueError(
+                f"profile {prof.name!r}: progressive sizes must grow toward image_size "
+                f"{prof.image_size} without repeating a size, got {prof.progressive_sizes}"
+            )
+    if min(sizes[0]) < MIN_SIZE[backbone]:
+        raise ValueError(
+            f"profile {prof.name!r}: progressive size {sizes[0]} is too small for backbone "
+            f"{backbone!r} (at least {MIN_SIZE[backbone]} pixels a side)"
+        )
+    early = [{"size": list(size), "epochs": prof.progressive_epochs} for size in sizes[:-1]]
+    return [*early, final]
+
+
+def stage_dir(run_id: str, index: int, size: list[int] | tuple[int, int]) -> Path:
+    """`train/stage<i>-<h>x<w>/`: one progressive-resizing stage (history, backup, weights)."""
+    return run_dir(run_id) / "train" / f"stage{index}-{size[0]}x{size[1]}"
 
 
 TRAINING_KEYS_IGNORED = ("run_id", "spec", "eval_resize", "git_commit", "cv_logloss_on")
@@ -157,7 +207,9 @@ def _copy_training(source: str, run_id: str) -> None:
         )
 
 
-def _datasets(config: dict, work: Path, part: str, training: bool, seed: int, resize=None):
+def _datasets(
+    config: dict, work: Path, part: str, training: bool, seed: int, resize=None, size=None
+):
     spec = runid.parse(config["run_id"])
     mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
     kind = sdata.SOURCES[spec.model][0]
@@ -171,6 +223,7 @@ def _datasets(config: dict, work: Path, part: str, training: bool, seed: int, re
         seed=seed,
         first_only=training and config["train_images"] == "first",
         softmax=spec.head == "softmax",
+        output_size=None if size is None else tuple(size),
     )
 
 
@@ -185,13 +238,23 @@ def init_head_bias(model: keras.Model, prior: pd.Series, head: str) -> None:
     layer.set_weights([kernel, bias.astype(np.float32)])
 
 
-def _build(config: dict, prior: pd.Series | None = None):
-    mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
+def _build(
+    config: dict,
+    prior: pd.Series | None = None,
+    size: list[int] | None = None,
+    start_from: Path | None = None,
+):
+    """The run's model at `size` (default: its image size); a later progressive stage starts
+    from the previous stage's best weights (`start_from`) instead of fresh weights."""
+    size = tuple(size or config["model"]["image_size"])
+    mcfg = ModelConfig(**{**config["model"], "image_size": size})
     parent = config["parents"]
 
     def build() -> keras.Model:
         model = build_model(mcfg)
-        if mcfg.model == "single" and prior is not None:
+        if start_from is not None:
+            load_parent_weights(model, start_from)
+        elif mcfg.model == "single" and prior is not None:
             init_head_bias(model, prior, mcfg.head)
         if mcfg.model == "background":
             load_parent_weights(model, weights_path(parent["single"]))
@@ -251,12 +314,7 @@ def train_run(
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
     data = schema.load(ctx.data_dir)
-    mcfg, build = _build(config, priors(data))
-    keras.utils.set_random_seed(ctx.seed)
-    train_ds = _datasets(config, ctx.work, "fit", True, ctx.seed)
-    # the best epoch is chosen on S9 through the training resize (the write-up validated on the
-    # same resized copy it trained on); the run's own resize is used for its scores below
-    val_ds = _datasets(config, ctx.work, CHECKPOINT_PART, False, ctx.seed, config["train_resize"])
+    prior = priors(data)
     sibling = trained_sibling(run_id, config, runs.planned("serengeti", ctx.profile.name))
     if sibling is not None and not (out / "train" / "done.json").is_file():
         print(
@@ -264,21 +322,42 @@ def train_run(
             "reusing its weights"
         )
         _copy_training(sibling, run_id)
-    info = training.fit(
-        build,
-        sdata.without_keys(train_ds),
-        sdata.without_keys(val_ds),
-        out / "train",
-        weights_path(run_id),
-        epochs=config["epochs"],
-        learning_rate=config["learning_rate"],
-        strategy=strategy,
-        seed=ctx.seed,
-        verbose=verbose,
-        loss=build_loss(mcfg),
-        metrics=lambda: [],
-        resume_same_stream=True,  # decoded images are cached: skipping epochs costs little
-    )
+    stages = config["stages"]
+    start_from, infos = None, []
+    for index, stage in enumerate(stages, 1):
+        last = index == len(stages)
+        size = None if last else stage["size"]
+        mcfg, build = _build(config, prior, size, start_from)
+        keras.utils.set_random_seed(ctx.seed)
+        train_ds = _datasets(config, ctx.work, "fit", True, ctx.seed, size=size)
+        # the best epoch is chosen on S9 through the training resize (the write-up validated
+        # on the same resized copy it trained on); the run's own resize is used for its scores
+        val_ds = _datasets(
+            config, ctx.work, CHECKPOINT_PART, False, ctx.seed, config["train_resize"], size
+        )
+        folder = out / "train" if last else stage_dir(run_id, index, stage["size"])
+        best = weights_path(run_id) if last else folder / "best.weights.h5"
+        if len(stages) > 1:
+            print(f"stage {index}/{len(stages)}: {stage['size'][0]}x{stage['size'][1]}")
+        info = training.fit(
+            build,
+            sdata.without_keys(train_ds),
+            sdata.without_keys(val_ds),
+            folder,
+            best,
+            epochs=stage["epochs"],
+            learning_rate=config["learning_rate"],
+            strategy=strategy,
+            seed=ctx.seed,
+            verbose=verbose,
+            loss=build_loss(mcfg),
+            metrics=lambda: [],
+            resume_same_stream=True,  # decoded images are cached: skipping epochs costs little
+        )
+        infos.append({"size": stage["size"], **info})
+        start_from = best
+    if len(stages) > 1:
+        info = {**info, "stages": infos}
     with strategy.scope():
         model = build_model(mcfg)
     model.load_weights(weights_path(run_id))
@@ -364,8 +443,23 @@ def predict_test(run_id: str, work: str | Path) -> pd.DataFrame:
 
 
 def history(run_id: str) -> pd.DataFrame:
-    path = run_dir(run_id) / "train" / "history.csv"
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    """Every epoch of the run in training order: progressive stages first. `epoch` counts
+    across stages; `stage` and `size` ("48x64") say which stage a row belongs to."""
+    config_path = run_dir(run_id) / "config.json"
+    stages = fileio.read_json(config_path).get("stages", []) if config_path.is_file() else []
+    folders = [stage_dir(run_id, i, s["size"]) for i, s in enumerate(stages[:-1], 1)]
+    folders.append(run_dir(run_id) / "train")
+    sizes = [f"{s['size'][0]}x{s['size'][1]}" for s in stages] or [""]
+    frames = [
+        pd.read_csv(folder / "history.csv").assign(stage=index, size=size)
+        for index, (folder, size) in enumerate(zip(folders, sizes, strict=True), 1)
+        if (folder / "history.csv").is_file()
+    ]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    out["epoch"] = np.arange(len(out))
+    return out
 
 
 def finished_runs(run_ids: list[str], ctx: profiles.Context) -> list[str]:
