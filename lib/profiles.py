@@ -88,6 +88,8 @@ class SerengetiProfile:
     # last stage is always `image_size` for `epochs`, the size 02 stores and inference uses
     progressive_sizes: tuple[tuple[int, int], ...] = ()
     progressive_epochs: int = 0
+    # training augmentation (lib.serengeti.data.AUGMENTS): "flip" is the write-up's
+    augment: str = "flip"
 
     def backbone_for(self, run_backbone: str) -> tuple[str, int]:
         for key, backbone, width in self.backbones:

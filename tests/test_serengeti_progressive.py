@@ -5,11 +5,11 @@ the next, and a quick-profile run that trains every stage and resumes stage by s
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from serengeti_records import one_image_record
 
 from lib import fileio, profiles
 from lib.serengeti import data as sdata
@@ -54,28 +54,11 @@ def test_bad_progressive_settings_are_refused_by_name(sizes, epochs, message):
     assert "'full'" in str(err.value)
 
 
-def _one_record(path: Path, image: np.ndarray) -> None:
-    from lib import records as shared
-
-    labels = np.zeros(schema.N_CLASSES, np.float32)
-    labels[0] = 1
-    example = {
-        "flow": image.tobytes(),
-        "naive": image.tobytes(),
-        "seq_id": b"SER_S1#A01#1#1",
-        "image_index": 0,
-        "first": 1,
-        "labels": labels,
-    }
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        writer.write(shared.serialize(example, records.IMAGE_SPEC))
-
-
 def test_a_stage_reads_the_stored_images_shrunk_with_the_flows_filter(tmp_path):
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (72, 96, 3), dtype=np.uint8)
     path = tmp_path / "one-00-n0001.tfrec"
-    _one_record(path, image)
+    one_image_record(path, image)
     x, _, _ = next(iter(sdata.dataset([path], "single", (72, 96), 1, output_size=(48, 64))))
     expected = tf.cast(
         tf.clip_by_value(

@@ -45,12 +45,18 @@ def dataset(
     first_only: bool = False,
     softmax: bool = False,
     output_size: tuple[int, int] | None = None,
+    augment: str = "flip",
 ) -> tf.data.Dataset:
     """Batches of (inputs, target, keys) for `model` (single | background | twostream).
 
     `image_size` is the size the records hold; `output_size` (smaller), if given, shrinks every
     image to it with an antialiased Lanczos filter - the flow's own filter - before the cache, so
-    a progressive-resizing stage caches and trains on its small images only."""
+    a progressive-resizing stage caches and trains on its small images only.
+
+    `augment` (training only): "flip", the write-up's random left-right flip, or "flip-zoom-light"
+    (`AUGMENTS`), which also zooms into a random crop and jitters brightness and contrast."""
+    if augment not in AUGMENTS:
+        raise ValueError(f"augment must be one of {', '.join(AUGMENTS)}, got {augment!r}")
     files = [str(f) for f in files]
     if not files:
         raise ValueError("no record files given")
@@ -90,9 +96,15 @@ def dataset(
         pairs = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip(ds, pairs)
 
+    # brightness and contrast are not jittered on a background image: a lifted floor there
+    # would read as motion everywhere
+    lit = tuple(name for name, f in fields.items() if f != "background")
+
     def finish(x, y, keys, pair=None):
         x = {name: tf.cast(v, tf.float32) / 255.0 for name, v in x.items()}
-        if pair is not None:
+        if pair is not None and augment != "flip":
+            x = zoom_light(x, pair, lit)
+        elif pair is not None:
             # one draw for every stream of the example
             flip = tf.random.stateless_uniform((), seed=pair) < 0.5
             x = {
@@ -110,6 +122,33 @@ def dataset(
     else:
         ds = ds.map(finish, num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size).prefetch(AUTOTUNE)
+
+
+AUGMENTS = ("flip", "flip-zoom-light")
+ZOOM_MIN = 0.8  # the crop keeps 80-100 % of each side (zoom in up to 1.25x), anywhere inside
+BRIGHTNESS = 0.1  # added to [0, 1] pixels, +-
+CONTRAST = (0.8, 1.2)  # factor about each image's mean
+
+
+def zoom_light(x: dict, pair: tf.Tensor, lit: tuple[str, ...]) -> dict:
+    """One random flip, zoom crop and (for the `lit` streams) brightness/contrast change per
+    example, the same for all its streams; each draw comes from its own stateless seed split
+    off the example's pair, so the stream is a function of the run seed only."""
+    seeds = tf.random.experimental.stateless_split(pair, 5)
+    flip = tf.random.stateless_uniform((), seed=seeds[0]) < 0.5
+    side = tf.random.stateless_uniform((), seed=seeds[1], minval=ZOOM_MIN, maxval=1.0)
+    corner = tf.random.stateless_uniform((2,), seed=seeds[2]) * (1.0 - side)
+    box = tf.stack([corner[0], corner[1], corner[0] + side, corner[1] + side])[tf.newaxis]
+    delta = tf.random.stateless_uniform((), seed=seeds[3], minval=-BRIGHTNESS, maxval=BRIGHTNESS)
+    factor = tf.random.stateless_uniform((), seed=seeds[4], minval=CONTRAST[0], maxval=CONTRAST[1])
+    out = {}
+    for name, v in x.items():
+        v = tf.image.crop_and_resize(v[tf.newaxis], box, [0], v.shape[:2])[0]
+        v = tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v)
+        if name in lit:
+            v = tf.image.adjust_contrast(v, factor) + delta
+        out[name] = tf.clip_by_value(v, 0.0, 1.0)
+    return out
 
 
 def _shrink(image: tf.Tensor, size: tuple[int, int] | None) -> tf.Tensor:

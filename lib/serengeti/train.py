@@ -117,6 +117,7 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
             ),
             "epochs": prof.finetune_epochs if finetune else prof.epochs,
             "stages": training_stages(spec, prof),
+            "augment": prof.augment,
             "batch_size": prof.batch_size,
             "learning_rate": prof.finetune_learning_rate if finetune else prof.learning_rate,
             "seed": ctx.seed,
@@ -224,6 +225,7 @@ def _datasets(
         first_only=training and config["train_images"] == "first",
         softmax=spec.head == "softmax",
         output_size=None if size is None else tuple(size),
+        augment=config.get("augment", "flip"),
     )
 
 
