@@ -180,7 +180,10 @@ def tiny_serengeti_bundle(tmp_path_factory):
             classes=("empty", "zebra"), feature_mode="own", min_data_in_leaf=5,
             num_boost_round=60, early_stopping_rounds=20,
         )  # fmt: skip
-        fitted = stacking.fit(fa, y_a, fb, y_b, cfg)
+        fitted = stacking.fit(
+            fa, y_a, fb, y_b, cfg, ladder._fallback(inp_a), ladder._fallback(inp_b)
+        )
+        assert set(fitted.calibration) == {"a", "b"}  # the bundle carries the calibration too
         stack_dir = ladder.save_stack(
             fitted, SER_BUNDLE_RUNS, models, fb, True, 120.0, prior, prior
         )

@@ -59,6 +59,9 @@ def test_quick_profile_runs_every_serengeti_notebook(tiny_serengeti, tmp_path, n
         "softmax control", "MobileNetV2 + sigmoid", "InceptionResNetV2", "resize fix",
         "background", "boosting", "two-stream", "second booster", "flip TTA",
     ]  # fmt: skip
+    assert steps[9:] == ["neighbour cameras", "calibrated rare classes"]
+    assert summary["stacked_logloss_writeup"] is not None
+    assert set(summary["fallback_calibration"]) == {"a", "b"}
     fmt = pd.read_csv(tiny_serengeti / "submission_format.csv")
     sub = pd.read_csv(summary["submission"])
     assert list(sub.columns) == list(fmt.columns)

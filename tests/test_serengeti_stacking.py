@@ -1,6 +1,8 @@
 """Stacking features (per-image slots, sentinel, medians, time), boosters both ways round,
 fallbacks and priors - on score tables made here."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,8 +107,9 @@ def _season(seed: int, n: int = 240):
 
 CFG = stacking.StackConfig(
     classes=("empty", "zebra", "elephant"), min_data_in_leaf=10, num_boost_round=300,
-    early_stopping_rounds=20,
+    early_stopping_rounds=20, calibrate_fallback=False,
 )  # fmt: skip
+CAL_CFG = dataclasses.replace(CFG, calibrate_fallback=True)
 
 
 def test_stack_beats_the_image_mean_and_is_deterministic():
@@ -173,3 +176,71 @@ def test_saved_stack_predicts_what_the_fitted_one_did(tmp_path):
     (folder / "zebra-a.txt").unlink()
     with pytest.raises(FileNotFoundError, match="zebra-a.txt"):
         stacking.load(folder)
+
+
+def test_fit_calibration_recovers_a_known_overconfidence():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(-3.0, 2.0, (4000, 6))
+    truth_p = 1 / (1 + np.exp(-logits))
+    labels = (rng.random(truth_p.shape) < truth_p).astype(float)
+    # a network twice as confident as it should be, and biased upwards by 1 on the logit
+    scores = 1 / (1 + np.exp(-(2.0 * logits + 1.0)))
+    slope, intercept = stacking.fit_calibration(scores, labels)
+    assert slope == pytest.approx(0.5, abs=0.05) and intercept == pytest.approx(-0.5, abs=0.15)
+    raw = metrics.per_class_log_loss(labels, np.clip(scores, 1e-5, 1 - 1e-5)).mean()
+    fixed = stacking.calibrate(scores, slope, intercept)
+    assert metrics.per_class_log_loss(labels, np.clip(fixed, 1e-5, 1 - 1e-5)).mean() < raw
+    # nothing to learn from (one label value only): scores pass unchanged
+    assert stacking.fit_calibration(scores, np.zeros_like(scores)) == (1.0, 0.0)
+    # perfectly separated labels: finite numbers, scores still ordered the same way
+    sep_slope, sep_intercept = stacking.fit_calibration(scores, (logits > -3).astype(float))
+    assert np.isfinite([sep_slope, sep_intercept]).all() and sep_slope > 0
+
+
+def _with_giraffes(season: int, table, truth, scores):
+    """Add an unboosted class with positives: ~8 % giraffes, whose image-mean score is loud -
+    0.95 in most sequences with one, and 0.9 in a third of the sequences without one."""
+    rng = np.random.default_rng(season + 100)
+    truth = truth.copy()
+    truth["giraffe"] = (rng.random(len(truth)) < 0.08).astype(int)
+    fallback = stacking.image_mean({"single": scores})
+    present = truth.set_index("seq_id").loc[fallback.index, "giraffe"].to_numpy() == 1
+    alarm = rng.random(len(fallback)) < 0.33
+    missed = rng.random(len(fallback)) < 0.2
+    fallback["giraffe"] = np.where(present & ~missed, 0.95, np.where(alarm, 0.9, 0.002))
+    return table, truth, fallback
+
+
+def test_unboosted_classes_are_recalibrated_on_the_fitting_season_only(tmp_path):
+    ta, ya, fa = _with_giraffes(9, *_season(9))
+    tb, yb, fb = _with_giraffes(10, *_season(10))
+    plain = stacking.fit(ta, ya, tb, yb, CFG)
+    assert plain.calibration == {}
+    stack = stacking.fit(ta, ya, tb, yb, CAL_CFG, fa, fb)
+    assert set(stack.calibration) == {"a", "b"}
+    assert stacking.calibrate(np.array([0.9]), *stack.calibration["a"])[0] < 0.5  # tempered
+    # booster a's calibration comes from set A alone: other labels in set B do not change it
+    yb_other = yb.copy()
+    yb_other["giraffe"] = 1 - yb_other["giraffe"]
+    other = stacking.fit(ta, ya, tb, yb_other, CAL_CFG, fa, fb)
+    assert other.calibration["a"] == stack.calibration["a"]
+    assert other.calibration["b"] != stack.calibration["b"]
+
+    priors = metrics.class_priors(ya)
+    pred = stacking.predict(stack, tb, fb, priors, ("a",)).set_index("seq_id")
+    raw = stacking.predict(plain, tb, fb, priors, ("a",)).set_index("seq_id")
+    for cls in ("empty", "zebra"):  # boosted classes are the boosters' scores either way
+        np.testing.assert_allclose(pred[cls], raw[cls])
+    np.testing.assert_allclose(
+        pred["giraffe"], stacking.calibrate(raw["giraffe"].to_numpy(), *stack.calibration["a"])
+    )
+    truth = yb.set_index("seq_id").loc[pred.index].reset_index()
+    assert metrics.score(truth, pred.reset_index()) < metrics.score(truth, raw.reset_index())
+    with pytest.raises(ValueError, match="fallback scores of both sets"):
+        stacking.fit(ta, ya, tb, yb, CAL_CFG)
+
+    loaded = stacking.load(stacking.save(stack, tmp_path / "stack"))
+    assert loaded.calibration == stack.calibration
+    again = stacking.predict(loaded, tb, fb, priors).set_index("seq_id")
+    both = stacking.predict(stack, tb, fb, priors).set_index("seq_id")
+    np.testing.assert_allclose(again.to_numpy(), both.to_numpy(), rtol=0, atol=1e-12)

@@ -135,8 +135,10 @@ def export(summary: dict, extract_config: dict, out: str | Path | None = None) -
                     "baseline_logloss",
                     "stacked_logloss",
                     "stacked_neighbor_logloss",
+                    "stacked_logloss_writeup",
                     "demo_test_logloss",
                     "submission_uses_neighbors",
+                    "fallback_calibration",
                 )
             },  # fmt: skip
             "trained_on": {"profile": summary.get("profile"), "data_dir": summary.get("data_dir")},

@@ -14,6 +14,11 @@ Why a booster on top: a plain mean of the single-image and background models' sc
   it) - the write-up's 0.0020 "second booster" row was exactly that overfit.
 - The other 41 classes are too rare to boost: their score is a weighted mean over image models
   of each model's mean over the sequence's images (`image_mean`).
+- Beyond the write-up (`StackConfig.calibrate_fallback`): those image-mean scores are
+  recalibrated by one slope and one intercept on the logit, shared by every unboosted class and
+  fitted on the same season as the boosters of that direction (`fit_calibration`). A network that
+  overfits its few training sequences is overconfident on rare classes; two numbers fitted on
+  hundreds of sequences x ~45 classes cannot overfit the way per-class boosters would.
 - A sequence with no readable image gets the class priors.
 
 Deterministic for a given seed: LightGBM runs with `deterministic=True`, fixed seeds and a fixed
@@ -179,6 +184,7 @@ class StackConfig:
     num_boost_round: int = 2000
     early_stopping_rounds: int = 100
     min_positives: int = 3  # fewer positives in a fitting season: no booster that way round
+    calibrate_fallback: bool = True  # see the module docstring; False: the write-up's stack
     seed: int = 42
     num_threads: int = 1
 
@@ -213,6 +219,51 @@ class Stack:
     columns: dict[str, list[str]] = field(default_factory=dict)  # features per class
     best_iteration: dict[tuple[str, str], int] = field(default_factory=dict)
     skipped: dict[tuple[str, str], str] = field(default_factory=dict)  # why no booster
+    # direction -> (slope, intercept) on the logit of the unboosted classes' image-mean scores
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+CLIP = 1e-6
+CALIBRATION_RIDGE = 1e-3
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, CLIP, 1 - CLIP)
+    return np.log(p / (1 - p))
+
+
+def calibrate(scores: np.ndarray, slope: float, intercept: float) -> np.ndarray:
+    """sigmoid(slope * logit(scores) + intercept); NaN stays NaN."""
+    return 1.0 / (1.0 + np.exp(-(slope * _logit(np.asarray(scores, np.float64)) + intercept)))
+
+
+def fit_calibration(
+    scores: np.ndarray, labels: np.ndarray, ridge: float = CALIBRATION_RIDGE
+) -> tuple[float, float]:
+    """The (slope, intercept) on the logit that minimise the summed binary log loss of `scores`
+    against 0/1 `labels` (any shape, pooled over classes) plus `ridge` * squared distance from
+    (1, 0), the identity: logistic regression on one feature. The ridge is tiny: it is only
+    there to keep the answer finite when a small season separates positives from negatives
+    perfectly (a ridge of 1 already moved the demo's fit, whose information comes from a few
+    dozen positives)."""
+    x = _logit(np.asarray(scores, np.float64)).ravel()
+    y = np.asarray(labels, np.float64).ravel()
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if len(x) == 0 or y.min() == y.max():
+        return 1.0, 0.0  # nothing to learn from: leave the scores as they are
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = w[0] * x + w[1]
+        loss = np.sum(np.logaddexp(0.0, z) - y * z) + ridge * ((w[0] - 1) ** 2 + w[1] ** 2)
+        r = 1.0 / (1.0 + np.exp(-z)) - y
+        grad = np.array([r @ x + 2 * ridge * (w[0] - 1), r.sum() + 2 * ridge * w[1]])
+        return float(loss), grad
+
+    from scipy.optimize import minimize
+
+    res = minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    return float(res.x[0]), float(res.x[1])
 
 
 def _labels_for(table: pd.DataFrame, labels: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -229,8 +280,12 @@ def fit(
     features_b: pd.DataFrame,
     labels_b: pd.DataFrame,
     config: StackConfig = StackConfig(),  # noqa: B008 - frozen, never mutated
+    fallback_a: pd.DataFrame | None = None,
+    fallback_b: pd.DataFrame | None = None,
 ) -> Stack:
-    """Boosters per class both ways round (a: fit on A, early-stop on B; b: the reverse).
+    """Boosters per class both ways round (a: fit on A, early-stop on B; b: the reverse), and
+    with `config.calibrate_fallback` the calibration of the fallback (`image_mean`) scores of
+    sets A and B (index seq_id) for the classes each direction has no booster for.
 
     Sequences without a readable image (`n_scored == 0`) are left out: they get priors anyway.
     """
@@ -271,6 +326,14 @@ def fit(
             )
             stack.boosters[(cls, direction)] = booster
             stack.best_iteration[(cls, direction)] = int(booster.best_iteration)
+    if config.calibrate_fallback:
+        if fallback_a is None or fallback_b is None:
+            raise ValueError("calibrate_fallback needs the fallback scores of both sets")
+        for direction, tag, fallback in (("a", "A", fallback_a), ("b", "B", fallback_b)):
+            keep, labels = sets[tag]
+            unboosted = [c for c in CLASSES if (c, direction) not in stack.boosters]
+            scores = fallback.reindex(keep.index)[unboosted].to_numpy(np.float64)
+            stack.calibration[direction] = fit_calibration(scores, labels[unboosted].to_numpy())
     return stack
 
 
@@ -285,12 +348,17 @@ def predict(
 
     Boosted classes: the mean of the boosters of `directions` that exist (use ("a",) for an
     honest score on the season booster "b" was fitted on). Other classes, and boosted classes
-    with no booster: `fallback` (image_mean). Rows with no readable image: `priors`.
+    with no booster: `fallback` (image_mean), recalibrated by each of `directions`'
+    calibration (averaged) when the stack has one. Rows with no readable image: `priors`.
     """
     bad = [d for d in directions if d not in DIRECTIONS]
     if bad or not directions:
         raise ValueError(f"directions must be a non-empty subset of {DIRECTIONS}, got {directions}")
     out = fallback.reindex(features.index)[list(CLASSES)].astype(np.float64)
+    calibrations = [stack.calibration[d] for d in directions if d in stack.calibration]
+    if calibrations:
+        raw = out.to_numpy()
+        out[:] = np.mean([calibrate(raw, *c) for c in calibrations], axis=0)
     for cls in stack.config.classes:
         preds = [
             stack.boosters[(cls, d)].predict(
@@ -335,6 +403,7 @@ def save(stack: Stack, folder: str | Path, extra: dict | None = None) -> Path:
             "columns": stack.columns,
             "boosters": boosters,
             "skipped": {f"{c}/{d}": why for (c, d), why in stack.skipped.items()},
+            "calibration": {d: list(c) for d, c in stack.calibration.items()},
             "extra": extra or {},
         }
         fileio.write_json(tmp / STACK_JSON, info)  # last: its presence means complete
@@ -367,4 +436,6 @@ def load(folder: str | Path) -> Stack:
     for key, why in info.get("skipped", {}).items():
         cls, direction = key.split("/")
         stack.skipped[(cls, direction)] = why
+    for direction, (slope, intercept) in info.get("calibration", {}).items():
+        stack.calibration[direction] = (float(slope), float(intercept))
     return stack
