@@ -358,12 +358,20 @@ def machine_scaling(jobs: int, size: int, reps: int) -> float:
     rates: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(reps):
         for workers in (1, 2):
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(_spin, [size] * workers))  # start the workers
-                start = time.perf_counter()
-                list(pool.map(_spin, [size] * jobs))
-                rates[workers].append(jobs / (time.perf_counter() - start))
+            rates[workers].append(_pool_rate(workers, _spin, [(size,)] * jobs))
     return _median(rates[2]) / _median(rates[1])
+
+
+def _pool_rate(workers: int, job, args: list[tuple], warm: list[tuple] | None = None) -> float:
+    """Jobs per second of `job` over `args` on a pool of `workers` processes, timed after each
+    worker has run one `warm` job (default: the first `workers` of `args`), so process start
+    and imports are not counted."""
+    warm = warm if warm is not None else args[:workers]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(job, *zip(*warm, strict=True)))  # start the workers
+        start = time.perf_counter()
+        list(pool.map(job, *zip(*args, strict=True)))
+        return len(args) / (time.perf_counter() - start)
 
 
 def batch(items: list[Item], reps: int, scratch: Path) -> dict[str, Any]:
@@ -375,12 +383,10 @@ def batch(items: list[Item], reps: int, scratch: Path) -> dict[str, Any]:
             out = Path(tempfile.mkdtemp(prefix=f"batch{workers}-", dir=scratch))
             try:
                 cpu_start = _cpu()
-                with ProcessPoolExecutor(max_workers=workers) as pool:
-                    list(pool.map(_extract_job, items[:workers], [str(out / "warm")] * workers))
-                    start = time.perf_counter()
-                    dirs = [str(out / f"{k}") for k in range(len(items))]
-                    list(pool.map(_extract_job, items, dirs))
-                    rates[workers].append(len(items) / (time.perf_counter() - start))
+                args = [(item, str(out / f"{k}")) for k, item in enumerate(items)]
+                # warm-up output goes elsewhere: a timed job must not find its frames done
+                warm = [(item, str(out / "warm")) for item in items[:workers]]
+                rates[workers].append(_pool_rate(workers, _extract_job, args, warm))
                 # CPU of the pool's processes and their ffmpegs (counted once they have exited)
                 cpu[workers].append((_cpu() - cpu_start) / (len(items) + workers))
             finally:

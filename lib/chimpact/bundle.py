@@ -160,20 +160,21 @@ def _fold_weights(model, path: Path, first: Path) -> list[np.ndarray]:
     will retain their freshly-initialized weights") when a layer inside the per-frame CNN
     does not match, which would leave the previous fold's weights there; both are refused.
     """
+
+    def misfit(why: object) -> BundleError:
+        return BundleError(
+            f"{path}: does not fit the network of {first.name} ({why}); export the bundle again"
+        )
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             model.load_weights(path)
         except ValueError as err:
-            raise BundleError(
-                f"{path}: does not fit the network of {first.name} ({err}); export the bundle again"
-            ) from err
+            raise misfit(err) from err
     skipped = [str(w.message) for w in caught if "saving" in w.filename]
     if skipped:
-        raise BundleError(
-            f"{path}: does not fit the network of {first.name} ({skipped[0][:200]}); "
-            "export the bundle again"
-        )
+        raise misfit(skipped[0][:200])
     return model.get_weights()
 
 

@@ -105,12 +105,7 @@ def dataset(
         if pair is not None and augment != "flip":
             x = zoom_light(x, pair, lit)
         elif pair is not None:
-            # one draw for every stream of the example
-            flip = tf.random.stateless_uniform((), seed=pair) < 0.5
-            x = {
-                name: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v)
-                for name, v in x.items()
-            }
+            x = flip_streams(x, tf.random.stateless_uniform((), seed=pair) < 0.5)
         if softmax:
             y = y / tf.maximum(tf.reduce_sum(y), 1.0)
         if len(x) == 1:
@@ -142,13 +137,20 @@ def zoom_light(x: dict, pair: tf.Tensor, lit: tuple[str, ...]) -> dict:
     delta = tf.random.stateless_uniform((), seed=seeds[3], minval=-BRIGHTNESS, maxval=BRIGHTNESS)
     factor = tf.random.stateless_uniform((), seed=seeds[4], minval=CONTRAST[0], maxval=CONTRAST[1])
     out = {}
-    for name, v in x.items():
+    for name, v in flip_streams(x, flip).items():
         v = tf.image.crop_and_resize(v[tf.newaxis], box, [0], v.shape[:2])[0]
-        v = tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v)
         if name in lit:
             v = tf.image.adjust_contrast(v, factor) + delta
         out[name] = tf.clip_by_value(v, 0.0, 1.0)
     return out
+
+
+def flip_streams(x: dict, flip: tf.Tensor) -> dict:
+    """Every stream of one example mirrored left-right when `flip` is true: one draw for all
+    (a background that moved one way and a mean that moved the other would be two scenes)."""
+    return {
+        name: tf.cond(flip, lambda v=v: tf.reverse(v, [1]), lambda v=v: v) for name, v in x.items()
+    }
 
 
 def _shrink(image: tf.Tensor, size: tuple[int, int] | None) -> tf.Tensor:
