@@ -181,7 +181,7 @@ def tiny_serengeti_bundle(tmp_path_factory):
             num_boost_round=60, early_stopping_rounds=20,
         )  # fmt: skip
         fitted = stacking.fit(
-            fa, y_a, fb, y_b, cfg, ladder._fallback(inp_a), ladder._fallback(inp_b)
+            fa, y_a, fb, y_b, cfg, ladder.fallback_scores(inp_a), ladder.fallback_scores(inp_b)
         )
         assert set(fitted.calibration) == {"a", "b"}  # the bundle carries the calibration too
         stack_dir = ladder.save_stack(

@@ -149,7 +149,8 @@ def _per_sequence(inp: Inputs, prior: pd.Series) -> pd.DataFrame:
     return per.fillna(prior).rename_axis(KEY).reset_index()
 
 
-def _fallback(inp: Inputs) -> pd.DataFrame:
+def fallback_scores(inp: Inputs) -> pd.DataFrame:
+    """The unboosted classes' scores before calibration: the single model's image mean."""
     return stacking.image_mean({"single": inp.image["single"]})
 
 
@@ -211,7 +212,7 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
     def stack(models, which, window_s=None, directions=("a",), config=writeup_cfg):
         fa = features(inputs[("s9", which)], models, prior, window_s)
         fb = features(inputs[("s10", which)], models, prior, window_s)
-        fallback = {part: _fallback(inputs[(part, which)]) for part in ("s9", "s10")}
+        fallback = {part: fallback_scores(inputs[(part, which)]) for part in ("s9", "s10")}
         fitted = stacking.fit(
             fa, truth["s9"], fb, truth["s10"], config, fallback["s9"], fallback["s10"]
         )
@@ -293,7 +294,9 @@ def run(ctx: profiles.Context, name: str | None = None) -> dict:
     test_inp = load_inputs(ctx.work, "test", "tta", main)
     test_feats = features(test_inp, models, prior, window if use_nb else None)
     test_prior = metrics.class_priors(data.train_labels)
-    test_pred = stacking.predict(fitted, test_feats, _fallback(test_inp), test_prior, ("a", "b"))
+    test_pred = stacking.predict(
+        fitted, test_feats, fallback_scores(test_inp), test_prior, ("a", "b")
+    )
     stack_dir = save_stack(fitted, main, models, test_feats, use_nb, window, test_prior, prior)
     fmt = data.submission_format
     sub = submission.make(test_pred, fmt)

@@ -41,13 +41,7 @@ import pandas as pd
 from lib import fileio, paths, profiles, runs
 from lib.serengeti import data as sdata
 from lib.serengeti import metrics, records, runid, schema
-from lib.serengeti.model import (
-    MIN_SIZE,
-    ModelConfig,
-    build_model,
-    init_twostream,
-    load_parent_weights,
-)
+from lib.serengeti.model import ModelConfig, build_model, init_twostream, load_parent_weights
 from lib.serengeti.schema import CLASSES, KEY
 
 CHECKPOINT_PART = "s9"
@@ -149,11 +143,10 @@ def training_stages(spec: runid.RunSpec, prof: profiles.SerengetiProfile) -> lis
                 f"profile {prof.name!r}: progressive sizes must grow toward image_size "
                 f"{prof.image_size} without repeating a size, got {prof.progressive_sizes}"
             )
-    if min(sizes[0]) < MIN_SIZE[backbone]:
-        raise ValueError(
-            f"profile {prof.name!r}: progressive size {sizes[0]} is too small for backbone "
-            f"{backbone!r} (at least {MIN_SIZE[backbone]} pixels a side)"
-        )
+    try:  # the model's own size rule, checked now rather than when the stage trains
+        ModelConfig(backbone=backbone, image_size=sizes[0], backbone_weights=None)
+    except ValueError as err:
+        raise ValueError(f"profile {prof.name!r}: progressive stage: {err}") from err
     early = [{"size": list(size), "epochs": prof.progressive_epochs} for size in sizes[:-1]]
     return [*early, final]
 
