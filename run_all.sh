@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduce a track headless: run its numbered notebooks in order with papermill.
-# Each executed notebook is kept as a report under reports/<track>/<profile>/; a failing
-# notebook stops the run and its partly executed copy is kept there to show where it failed.
+# Each executed notebook is kept as a report under reports/<track>/<profile>/ (the .ipynb and an
+# HTML copy anyone can open); a failing notebook stops the run and its partly executed copy is
+# kept there to show where it failed. At the end of each track reports/index.html links every
+# report beside the track's leaderboard, and docs/results-<track>.md is generated from runs/.
 set -euo pipefail
 
 usage() {
@@ -60,6 +62,7 @@ export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
 runs_root="${CAMTRAP_RUNS:-$root/runs}"
+reports_root="${CAMTRAP_REPORTS:-$root/reports}"
 
 # execute NOTEBOOK OUTPUT TRACK [extra papermill args...]
 execute() {
@@ -68,7 +71,8 @@ execute() {
   local start=$SECONDS
   if ! papermill "$nb" "$out" --cwd "notebooks/$t" --kernel python3 \
       -p profile "$profile" -p data_dir "$data" -p seed "$seed" -p workers "$workers" "$@"; then
-    echo "run_all.sh: $(basename "$nb") failed; the partly executed notebook is $out" >&2
+    python -m lib.reports html "$out" >/dev/null 2>&1 || true
+    echo "run_all.sh: $(basename "$nb") failed; the partly executed notebook is $out (and .html)" >&2
     exit 1
   fi
   echo "   done in $((SECONDS - start)) s"
@@ -76,7 +80,7 @@ execute() {
 
 start_all=$SECONDS
 for t in $tracks; do
-  out_dir="reports/$t/$profile"
+  out_dir="$reports_root/$t/$profile"
   mkdir -p "$out_dir"
   for nb in notebooks/"$t"/[0-9][0-9]_*.ipynb; do
     name="$(basename "$nb")"
@@ -94,5 +98,7 @@ for t in $tracks; do
       execute "$nb" "$out_dir/$name" "$t"
     fi
   done
+  python -m lib.reports track --track "$t"
+  if [ -f "$runs_root/$t/summary.json" ]; then python -m lib.results --track "$t"; fi
 done
-echo "run_all.sh: finished in $((SECONDS - start_all)) s; reports in reports/"
+echo "run_all.sh: finished in $((SECONDS - start_all)) s; open $reports_root/index.html"

@@ -6,8 +6,8 @@ profile's model. Timed, alternated within each repetition, medians:
 
 - `ours`: `lib.chimpact.infer.predict_run` (one model, each fold's weights loaded into it);
 - `per_fold_models`: the same pipeline, but a model built (and its predict graph traced) for
-  every fold - what 05 did before issue 5;
-- `before`: per-fold models and the input pipeline from before issue 5.
+  every fold - what 05 did in its first version;
+- `before`: per-fold models and the first version's input pipeline.
 
 Also the model alone (sequences/s of `predict_on_batch` on an in-memory batch), and the fixed
 cost per training fold that graph reuse could remove: building + compiling + the first `fit`
@@ -71,7 +71,7 @@ def setup_run(root: Path, rows: int, folds: int) -> Path:
 
 
 def _before_predict(work: Path, old_pipeline: bool):
-    """predict_run as before issue 5: one model built per fold (optionally the old pipeline)."""
+    """predict_run in its first version: one model built per fold (optionally the old pipeline)."""
     from lib import fileio, training
     from lib.chimpact import data as chdata
     from lib.chimpact import records, runid

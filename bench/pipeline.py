@@ -8,7 +8,7 @@ Demand: sequences/s one compiled training step consumes on an in-memory batch.
 Epochs are timed two ways: *cold* (a fresh dataset: every JPEG decoded, what each epoch costs
 when decoded frames are not cached) and *cached* (later epochs read the in-memory cache of
 decoded frames). The headline `supply_over_demand` uses the cold epoch, the worst case. The
-pipeline as it was before issue 5 (`_before_dataset`, kept verbatim) runs in the same process
+pipeline's first version (`_before_dataset`, kept verbatim) runs in the same process
 so the speed-up is measured side by side. Process CPU time per sequence is reported too: on a
 shared machine it is steadier than wall time.
 
@@ -32,7 +32,7 @@ POLICY, PROB = "a4", 0.5  # the best write-up run's augmentation (blur is the co
 def _before_dataset(
     files, frames, image_size, batch_size, training=False, augment=None, prob=0.0, seed=42
 ):
-    """lib/chimpact/data.py as of commit 2f179e4 (before issue 5), for the side-by-side."""
+    """The first version of lib/chimpact/data.py's dataset, kept verbatim for the side-by-side."""
     import tensorflow as tf
 
     from lib import augment as aug
@@ -257,7 +257,7 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         (
             f"pipeline.supply_over_demand (demo: {fold})",
-            f"{r['supply_over_demand']:.2f} (before issue 5: {r['before_supply_over_demand']:.2f})",
+            f"{r['supply_over_demand']:.2f} (first version: {r['before_supply_over_demand']:.2f})",
         ),
         (
             "pipeline.supply_over_demand_cold (every JPEG decoded)",

@@ -1,4 +1,4 @@
-"""A whole run over a demo folder where 3 of 30 videos are broken (issue 6's acceptance case).
+"""A whole run over a demo folder where 3 of 30 videos are broken: the run finishes around them.
 
 Stages 02-06 at quick settings, called as the notebooks call them: the run finishes, stage 02
 reports exactly the 3 broken videos, the train rows of the broken train video are listed as

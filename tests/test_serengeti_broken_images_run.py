@@ -1,4 +1,4 @@
-"""A whole serengeti run over a demo folder with broken images (issue 6's acceptance case, as
+"""A whole serengeti run over a demo folder with broken images (as
 test_broken_videos_run.py for chimpact).
 
 Stages 02-06 at quick settings, called as the notebooks call them: every test sequence of one

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from lib.demo import chimpact_stats as stats
 from lib.demo import prepare_folder
