@@ -60,6 +60,8 @@ esac
 export PATH="$root/.venv/bin:$PATH"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+# the python3 kernel papermill starts: this .venv, `lib` importable, no start-up warnings
+python -m lib.lab kernel --prefix "${CAMTRAP_VENV:-$root/.venv}"
 
 runs_root="${CAMTRAP_RUNS:-$root/runs}"
 reports_root="${CAMTRAP_REPORTS:-$root/reports}"

@@ -12,8 +12,5 @@ export PATH="$venv/bin:$PATH"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export JUPYTER_PATH="$venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-if [ ! -f "$venv/share/jupyter/kernels/python3/kernel.json" ] ||
-   ! grep -q "$root" "$venv/share/jupyter/kernels/python3/kernel.json"; then
-  python -m lib.lab kernel --prefix "$venv"
-fi
+python -m lib.lab kernel --prefix "$venv"
 exec jupyter lab --notebook-dir="$root/notebooks" "$@"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import report_checks
 
 
 @pytest.mark.slow
@@ -84,3 +85,6 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
     assert (tmp_path / "runs" / "chimpact" / "predictions" / "07_predict.csv").is_file()
     for report in reports.glob("*.ipynb"):
         assert "Traceback" not in report.read_text()
+    # what run_all.sh makes of the run: HTML reports, reports/index.html, docs/results-chimpact.md
+    report_checks.check_reports(tmp_path, "chimpact", reports, env)
+    report_checks.check_results_page(tmp_path, "chimpact", env)

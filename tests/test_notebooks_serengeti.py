@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import report_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,3 +108,6 @@ def test_quick_profile_runs_every_serengeti_notebook(tiny_serengeti, tmp_path, n
     assert (predictions / "07_predict.json").is_file()
     for report in reports.glob("*.ipynb"):
         assert "Traceback" not in report.read_text()
+    # what run_all.sh makes of the run: HTML reports, reports/index.html, docs/results-serengeti.md
+    report_checks.check_reports(tmp_path, "serengeti", reports, env)
+    report_checks.check_results_page(tmp_path, "serengeti", env)
