@@ -214,7 +214,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         demo.image_size: ({"small_cnn": (small(demo.image_size), batch)}, 16 if quick else 512),
         224: ({"small_cnn": (small(224), batch)}, 8 if quick else 192),
     }
-    if not quick:  # the write-up's backbone at 224 px (slow to build; batch 8 as in stack.md)
+    if not quick:  # the write-up's backbone at 224 px (slow to build; batch 8)
         effnet = ModelConfig(frames=7, image_size=224, backbone_weights=None)
         sizes[224][0]["efficientnet_b0_batch8"] = (effnet, 8)
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:

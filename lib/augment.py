@@ -52,7 +52,7 @@ _A1 = (
     "rotate315_crop",
 )
 
-# Transform names per policy, in the write-up's order (chimpact.md section 10).
+# Transform names per policy, in the write-up's order.
 POLICIES: dict[str, tuple[str, ...]] = {
     "a1": _A1,
     "a2": _A1

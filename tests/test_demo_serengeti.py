@@ -27,7 +27,7 @@ from lib.demo.serengeti_species import BODIES, CLASSES, ECOLOGY, SPECIES
 from tests.conftest import TINY_SERENGETI
 
 ROOT = Path(__file__).resolve().parents[1]
-# The 54 classes in submission order, copied from docs/serengeti.md (not from the code).
+# The 54 classes in submission order, copied from the competition's description (not from the code).
 DOCS_CLASSES = (
     """aardvark, aardwolf, baboon, bat, batearedfox, buffalo, bushbuck, caracal,
 cattle, cheetah, civet, dikdik, duiker, eland, elephant, empty, gazellegrants, gazellethomsons,

@@ -5,7 +5,7 @@ import pytest
 from lib.chimpact import runid
 from lib.chimpact.runid import RunIdError, make, parse
 
-# The table of chimpact.md section 11.
+# The write-up's table of runs and their CV MAE.
 PUBLISHED = {
     "run-20211101-1526-down-a1p50-f7s1": 1.4054,
     "run-20211101-2141-down-a1p50-f9s1": 1.4302,

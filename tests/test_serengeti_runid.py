@@ -6,7 +6,7 @@ from lib import runs
 from lib.serengeti import runid
 from lib.serengeti.runid import RunIdError, make, parse
 
-# docs/serengeti.md item 9: the public leaderboard ladder, in the write-up's order.
+# The write-up's public leaderboard ladder, in its order.
 LADDER = [
     ("MobileNetV2 + sigmoid", 0.0060),
     ("InceptionResNetV2", 0.0045),

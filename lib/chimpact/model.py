@@ -2,7 +2,7 @@
 
 The per-frame CNN is applied with the time axis folded into the batch (B,T,H,W,C -> B*T,H,W,C)
 rather than `TimeDistributed`: Keras 3 unrolls TimeDistributed into T copies of the CNN, which
-made the first step ~4x slower to build and steady state slower on CPU (docs/stack.md).
+made the first step ~4x slower to build and steady state slower on CPU (docs/benchmarks.md).
 """
 
 from __future__ import annotations

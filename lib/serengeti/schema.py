@@ -25,7 +25,7 @@ import pandas as pd
 
 from lib.paths import inside
 
-# The 54 classes in submission order (docs/serengeti.md).
+# The 54 classes in the order of the competition's submission_format.csv columns.
 CLASSES: tuple[str, ...] = (
     "aardvark", "aardwolf", "baboon", "bat", "batearedfox", "buffalo", "bushbuck", "caracal",
     "cattle", "cheetah", "civet", "dikdik", "duiker", "eland", "elephant", "empty",
