@@ -40,11 +40,45 @@ def errors(notebook: Path) -> list[str]:
     ]
 
 
+def final_text(text: str) -> str:
+    """What a terminal shows of a stream that redraws lines with carriage returns: for each
+    line, the last thing drawn (a progress bar's final state instead of every redraw)."""
+    lines = []
+    for line in text.split("\n"):
+        drawn = [part for part in line.split("\r") if part]
+        lines.append(drawn[-1] if drawn else "")
+    return "\n".join(lines)
+
+
+def merged_streams(outputs: list) -> list:
+    """Consecutive outputs of one stream joined into one and redraws collapsed, as a notebook
+    front end shows them (papermill stores each progress-bar redraw as its own output)."""
+    merged: list = []
+    for out in outputs:
+        if out.get("output_type") != "stream":
+            merged.append(out)
+        elif (
+            merged
+            and merged[-1].get("output_type") == "stream"
+            and (merged[-1]["name"] == out["name"])
+        ):
+            merged[-1]["text"] += out["text"]
+        else:
+            merged.append(nbformat.from_dict(dict(out)))
+    for out in merged:
+        if out.get("output_type") == "stream":
+            out["text"] = final_text(out["text"])
+    return merged
+
+
 def to_html(notebook: Path) -> Path:
     """Write NOTEBOOK.html beside NOTEBOOK.ipynb (JupyterLab's look, images embedded)."""
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     out = notebook.with_suffix(".html")
     fileio.write_text(out, body)

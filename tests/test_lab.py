@@ -19,6 +19,8 @@ def test_kernel_spec_names_the_project_and_its_python(tmp_path):
     assert spec_dir == tmp_path / "share" / "jupyter" / "kernels" / "python3"
     assert spec["argv"][0] == sys.executable  # the .venv Python the install ran in
     assert spec["env"]["PYTHONPATH"] == str(ROOT)
+    assert lab.current(tmp_path)  # so run_all.sh and run_lab.sh leave it as it is
+    assert not lab.current(tmp_path / "elsewhere")
 
 
 @pytest.mark.slow
