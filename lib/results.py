@@ -38,13 +38,26 @@ def cell(value: object, digits: int = 4) -> str:
     return str(value).replace("|", "\\|")
 
 
+def _whole(column: pd.Series) -> bool:
+    """A float column of whole numbers (floats only because some cells are empty)."""
+    values = column.dropna()
+    if column.dtype.kind != "f" or not column.isna().any() or values.empty:
+        return False
+    return bool((values % 1 == 0).all())
+
+
 def table(frame: pd.DataFrame, digits: int = 4) -> str:
     """A Markdown table of `frame`, every column as it is, in order."""
+    whole = [name for name in frame.columns if _whole(frame[name])]
+    frame = frame.astype(object)
+    for name in whole:
+        ints = [None if v != v else int(v) for v in frame[name]]
+        frame[name] = pd.Series(ints, index=frame.index, dtype=object)
     head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     rows = [
         "| " + " | ".join(cell(v, digits) for v in row) + " |"
-        for row in frame.astype(object).itertuples(index=False)
+        for row in frame.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])
 
@@ -130,8 +143,10 @@ def chimpact_page(track_dir: Path) -> str:
     for run in board["run_id"]:
         metrics = track_dir / run / "metrics.json"
         if metrics.is_file():
-            fold_mae = fileio.read_json(metrics).get("fold_mae") or []
-            folds.append({"run_id": run, **{f"fold {k}": v for k, v in enumerate(fold_mae)}})
+            fold_mae = fileio.read_json(metrics).get("fold_mae") or {}
+            if isinstance(fold_mae, list):  # a list in fold order reads the same
+                fold_mae = {f"fold{k}": v for k, v in enumerate(fold_mae)}
+            folds.append({"run_id": run, **fold_mae})
     lines = _header("Deep Chimpact results", stamp(track_dir, summary))
     lines += ["## Summary", "", table(_keys(summary, CHIMPACT_KEYS)), ""]
     lines += ["## Leaderboard (`runs/chimpact/leaderboard.csv`)", "",

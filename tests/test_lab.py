@@ -23,14 +23,12 @@ def test_kernel_spec_names_the_project_and_its_python(tmp_path):
     assert not lab.current(tmp_path / "elsewhere")
 
 
-@pytest.mark.slow
-def test_registered_kernel_imports_lib_from_a_notebook_folder(tmp_path):
+def _run_in_kernel(spec_dir, code: str) -> tuple[dict, list[dict]]:
+    """Start the kernel of `spec_dir` as JupyterLab would (cwd a notebook folder, no PYTHONPATH
+    from outside) and run `code`; returns the execute reply and the iopub messages."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    from lib import lab
-
-    spec_dir = lab.install_kernel(tmp_path)
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     outputs: list[dict] = []
@@ -41,13 +39,31 @@ def test_registered_kernel_imports_lib_from_a_notebook_folder(tmp_path):
     try:
         kc.wait_for_ready(timeout=120)
         assert km.kernel_spec.resource_dir == str(spec_dir)
-        reply = kc.execute_interactive(
-            "import lib, lib.paths, os; print(lib.paths.ROOT, os.getcwd())", timeout=120,
-            output_hook=lambda msg: outputs.append(msg),
-        )  # fmt: skip
+        reply = kc.execute_interactive(code, timeout=120, output_hook=outputs.append)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+    return reply, outputs
+
+
+@pytest.mark.slow
+def test_progress_bars_are_widgets_in_the_lab_kernel(tmp_path):
+    pytest.importorskip("ipywidgets", reason="the lab extra is not installed (./run_lab.sh does)")
+    from lib import lab
+
+    code = "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), desc='demo'): pass"
+    reply, outputs = _run_in_kernel(lab.install_kernel(tmp_path), code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    mimes = {k for m in outputs if m["msg_type"] == "display_data" for k in m["content"]["data"]}
+    assert "application/vnd.jupyter.widget-view+json" in mimes
+
+
+@pytest.mark.slow
+def test_registered_kernel_imports_lib_from_a_notebook_folder(tmp_path):
+    from lib import lab
+
+    code = "import lib, lib.paths, os; print(lib.paths.ROOT, os.getcwd())"
+    reply, outputs = _run_in_kernel(lab.install_kernel(tmp_path), code)
     assert reply["content"]["status"] == "ok", reply["content"]
     text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
     assert text.split() == [str(ROOT), str(ROOT / "notebooks" / "chimpact")]

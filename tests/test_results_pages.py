@@ -17,7 +17,7 @@ def _chimpact_runs(root):
     track = root / "chimpact"
     board = pd.DataFrame(
         {"run_id": ["run-a", "boxes-lgbm"], "cv_mae": [2.25914, 1.62], "cv_rmse": [3.1, None],
-         "writeup_cv_mae": [1.3936, None], "source": ["down", "boxes"]}
+         "writeup_cv_mae": [1.3936, None], "source": ["down", "boxes"], "frames": [7, None]}
     )  # fmt: skip
     track.mkdir(parents=True)
     board.to_csv(track / "leaderboard.csv", index=False)
@@ -40,13 +40,14 @@ def test_results_page_tables_are_the_run_files(tmp_path):
     assert table["run_id"].tolist() == board["run_id"].tolist()
     assert table["cv_mae"].tolist() == ["2.2591", "1.6200"]
     assert table["cv_rmse"].tolist() == ["3.1000", ""]
+    assert table["frames"].tolist() == ["7", ""]  # a count, though empty cells make it float
     keys = report_checks.markdown_table(page, "Summary")
     assert dict(zip(keys["summary.json key"], keys["value"], strict=True)) == {
         "`baseline_mae`": "3.3310", "`best_single_run`": "boxes-lgbm",
         "`ensemble_cv_mae`": "1.5830",
     }  # fmt: skip
     folds = report_checks.markdown_table(page, "Per-fold")
-    assert folds.to_dict("records") == [{"run_id": "run-a", "fold 0": "2.0000", "fold 1": "2.5000"}]
+    assert folds.to_dict("records") == [{"run_id": "run-a", "fold0": "2.0000", "fold1": "2.5000"}]
 
 
 def test_results_page_without_a_finished_run_names_the_file_and_the_fix(tmp_path, capsys):
