@@ -86,10 +86,11 @@ def to_html(notebook: Path) -> Path:
 
 
 def track_notebooks(track: str) -> list[Path]:
-    """Every executed notebook of a track: stage reports of each profile, then each run's 04."""
-    stages = sorted((reports_root() / track).glob("*/[0-9][0-9]_*.ipynb"))
-    runs = sorted((paths.runs_root() / track).glob("*/04_train.ipynb"))
-    return stages + runs
+    """Every executed notebook of a track in stage order: each profile's stage reports, with
+    each run's 04 report (kept in the run's folder) in its place."""
+    stages = list((reports_root() / track).glob("*/[0-9][0-9]_*.ipynb"))
+    runs = list((paths.runs_root() / track).glob("*/04_train.ipynb"))
+    return sorted(stages + runs, key=lambda p: (p.stem, str(p)))
 
 
 def _link(target: Path, index_dir: Path) -> str:
@@ -104,8 +105,17 @@ def _leaderboard(track: str) -> str:
     board_path = paths.runs_root() / track / "leaderboard.csv"
     if not board_path.is_file():
         return f"<p>No leaderboard yet ({html.escape(str(board_path))}).</p>"
-    board = pd.read_csv(board_path)
-    return board.to_html(index=False, float_format=lambda v: f"{v:.4f}", na_rep="", border=0)
+    from lib import results
+
+    board = results.shown(pd.read_csv(board_path)).map(lambda v: v.replace("\\|", "|"))
+    summary_path = board_path.with_name("summary.json")
+    stamp = ""
+    if summary_path.is_file():
+        info = results.stamp(board_path.parent, fileio.read_json(summary_path))
+        stamp = html.escape(f"profile {info['profile']}, data {info['data']}, "
+                            f"commit {info['commit']}, written {info['date']}")  # fmt: skip
+        stamp = f"<p>{stamp}</p>"
+    return stamp + board.to_html(index=False, border=0)
 
 
 def _report_list(track: str, index_dir: Path) -> str:
@@ -114,7 +124,7 @@ def _report_list(track: str, index_dir: Path) -> str:
         page = nb.with_suffix(".html")
         if not page.is_file():
             continue
-        label = f"{nb.parent.name}/{nb.stem}"
+        label = f"{nb.stem} ({nb.parent.name})"
         items.append(f'<li><a href="{html.escape(_link(page, index_dir))}">{html.escape(label)}'
                      "</a></li>")  # fmt: skip
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No reports yet.</p>"

@@ -46,19 +46,24 @@ def _whole(column: pd.Series) -> bool:
     return bool((values % 1 == 0).all())
 
 
+def shown(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """`frame` as the strings a table shows: numbers to `digits` decimals, counts as whole
+    numbers, missing values empty. Shared by these pages and reports/index.html."""
+    whole = {name for name in frame.columns if _whole(frame[name])}
+    out = pd.DataFrame(index=frame.index)
+    for name in frame.columns:
+        values = frame[name].astype(object)
+        texts = [cell(int(v) if name in whole and v == v else v, digits) for v in values]
+        out[name] = pd.Series(texts, index=frame.index, dtype=object)
+    return out
+
+
 def table(frame: pd.DataFrame, digits: int = 4) -> str:
     """A Markdown table of `frame`, every column as it is, in order."""
-    whole = [name for name in frame.columns if _whole(frame[name])]
-    frame = frame.astype(object)
-    for name in whole:
-        ints = [None if v != v else int(v) for v in frame[name]]
-        frame[name] = pd.Series(ints, index=frame.index, dtype=object)
+    frame = shown(frame, digits)
     head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    rows = [
-        "| " + " | ".join(cell(v, digits) for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
+    rows = ["| " + " | ".join(row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *rows])
 
 
