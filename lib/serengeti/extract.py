@@ -167,9 +167,12 @@ def image_file(root: Path, name: str) -> tuple[Path, str]:
     """(path, problem) of an image named in the metadata; the problem in the user's words.
 
     schema.load refused names that escape the folder as text; a symlink inside it can still
-    point elsewhere (`outside_folder`), loop or dangle, and resolving catches that too.
+    point elsewhere (`outside_folder`), loop or dangle, and resolving catches that too. Empty
+    and unreadable files are left to lib.images (`truncated`, `unreadable`), as predict does.
     """
     problem = inputs.problem(root / name, "image")
+    if problem in (inputs.EMPTY, inputs.UNREADABLE):  # lib.images' own words for these
+        problem = None
     if problem is not None:
         return root / name, problem
     path, problem = inputs.resolve_inside(root, name)
