@@ -45,10 +45,11 @@ def problem(path: str | Path, what: str = "file") -> str | None:
         if err.errno in (errno.EACCES, errno.EPERM):
             return UNREADABLE
         return MISSING
+    kind = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
     if stat.S_ISDIR(info.st_mode):
-        return f"a folder, not a {what}"
+        return f"a folder, not {kind}"
     if not stat.S_ISREG(info.st_mode):
-        return f"not a regular file (a device or pipe), not a {what}"
+        return f"not a regular file (a device or pipe), not {kind}"
     if info.st_size == 0:
         return EMPTY
     if not os.access(path, os.R_OK):

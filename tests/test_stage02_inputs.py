@@ -130,7 +130,9 @@ def test_replacing_one_image_redoes_exactly_that_sequence(serengeti_copy):
     before = stamps(work / "extract" / "sequences")
     seextract.run(seschema.load(data_dir), work, cfg, workers=1, progress=False)
     expected = f"train/{seextract.safe_name(seq_id)}.json"
-    assert redone(before, stamps(work / "extract" / "sequences")) == [expected]
+    failed = {f"{n}.json".replace("#", "%23") for n in stages.load_errors(work / "extract")["name"]}
+    changed = redone(before, stamps(work / "extract" / "sequences"))
+    assert [c for c in changed if c not in failed] == [expected]  # failures are always retried
 
 
 def test_odd_image_files_are_counted_skips(serengeti_copy):

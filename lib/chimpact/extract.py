@@ -311,7 +311,9 @@ def load_manifest(work: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no extraction manifest; run notebook 02_extract first")
     return pd.read_csv(
-        path, dtype={"video_id": str, "split": str, "error": str}, keep_default_na=False
+        path,
+        dtype={"video_id": str, "split": str, "error": str, "reason": str},
+        keep_default_na=False,
     )
 
 
