@@ -9,7 +9,8 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full] [--data DIR]
-                    [--seed N] [--workers N] [--from NN] [--to NN] [--only NN]
+                    [--seed N] [--workers N] [--scheduler local|tcp://HOST:PORT]
+                    [--from NN] [--to NN] [--only NN]
 
   --track    which track to run (default: all tracks that have notebooks)
   --profile  demo (default): the built-in demo; quick: smallest settings that still run every
@@ -17,6 +18,9 @@ usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full]
   --data     a folder in the competition layout (default: demo data, generated on first use)
   --seed     seed for demo data, folds and training order (default 42)
   --workers  parallel processes for extraction (default: all cores)
+  --scheduler where stage 02's items run: local (a Dask LocalCluster on this machine) or
+             tcp://HOST:PORT (a Dask cluster; see docs/cluster.md); default: this machine's
+             processes, or $CAMTRAP_SCHEDULER
   --from NN  start at notebook NN (e.g. 02) - earlier stages' outputs are reused
   --to NN    stop after notebook NN (e.g. 03: the data stages only)
   --only NN  run only notebook NN
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
     --data) data="${2:?--data needs a folder}"; shift 2 ;;
     --seed) seed="${2:?--seed needs a number}"; shift 2 ;;
     --workers) workers="${2:?--workers needs a number}"; shift 2 ;;
+    --scheduler) export CAMTRAP_SCHEDULER="${2:?--scheduler needs local or tcp://HOST:PORT}"; shift 2 ;;
     --from) from="${2:?--from needs a notebook number}"; shift 2 ;;
     --to) to="${2:?--to needs a notebook number}"; shift 2 ;;
     --only) only="${2:?--only needs a notebook number}"; shift 2 ;;

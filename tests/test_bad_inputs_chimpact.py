@@ -103,14 +103,15 @@ def test_broken_videos_are_counted_and_named_not_fatal(broken_videos, tmp_path):
     data = schema.load(data_dir)
     manifest = extract.run(data, tmp_path / "work", workers=2, progress=False)
     by_id = manifest.set_index("video_id")
-    errors = {
-        "missing": "no such file",
-        "zero_bytes": "file is empty (0 bytes)",
-        "text": "Invalid data found",
+    errors = {  # the reason in the user's words; the error names the file (and the decoder's)
+        "missing": ("missing", cases["missing"]),
+        "zero_bytes": ("an empty file", cases["zero_bytes"]),
+        "text": ("no video stream", "Invalid data found"),
     }
-    for case, text in errors.items():
+    for case, (reason, text) in errors.items():
         row = by_id.loc[cases[case]]
-        assert row["status"] == "error" and text in row["error"], (case, row["error"])
+        assert row["status"] == "error" and row["reason"] == reason, (case, row["reason"])
+        assert text in row["error"], (case, row["error"])
     # a truncated file keeps the seconds before the cut; labels after it are clamped and counted
     cut = by_id.loc[cases["truncated"]]
     if cut["status"] == "ok":

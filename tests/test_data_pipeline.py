@@ -9,7 +9,7 @@ from PIL import Image
 
 from bench.common import synthetic_frames, write_records
 from lib.chimpact import data as chdata
-from lib.shard import Shard
+from lib.stages import Shard
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from lib.chimpact import infer, records, runid
 from lib.chimpact.model import ModelConfig, build_model
 from lib.chimpact.train import load_fold_model, run_dir, weights_path
 from lib.records import record_count
-from lib.shard import Shard, parse
+from lib.stages import Shard
+from lib.stages import parse_shard as parse
 
 RUN = "run-20211104-1815-down-a4p50-f7s1"
 FOLDS = 3

@@ -40,7 +40,7 @@ def test_extraction_killed_midway_resumes_to_the_same_arrays(tiny_serengeti, tmp
         n = 0
         for p in entries.rglob("*.json"):
             try:
-                n += fileio.read_json(p)["config"]["image_size"] == list(SIZE)
+                n += fileio.read_json(p)["result"]["config"]["image_size"] == list(SIZE)
             except (ValueError, OSError):  # being replaced right now
                 pass
         return n
@@ -83,7 +83,7 @@ def test_a_stopped_extraction_is_not_read_as_complete(tiny_serengeti, tmp_path):
         data, tmp_path, extract.ExtractConfig(image_size=SIZE), progress=False, limit=5
     )
     assert (manifest["status"] == "pending").any()
-    with pytest.raises(RuntimeError, match=r"not extracted yet .*run 02_extract to the end"):
+    with pytest.raises(FileNotFoundError, match=r"run 02_extract first"):  # no manifest written
         records.build(data, tmp_path)
 
 

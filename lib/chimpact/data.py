@@ -21,7 +21,7 @@ import tensorflow as tf  # noqa: E402
 from lib import records  # noqa: E402
 from lib.chimpact.records import SPEC  # noqa: E402
 from lib.chimpact.windows import middle  # noqa: E402
-from lib.shard import ALL, Shard  # noqa: E402
+from lib.stages import ALL, Shard  # noqa: E402
 
 AUTOTUNE = tf.data.AUTOTUNE
 DCT_RATIOS = (1, 2, 4, 8)  # scales libjpeg can decode at directly

@@ -7,33 +7,30 @@ its target frames, then decode the same spans of the original - through `eq=gamm
 target frame was white. The frames of both sources serve all four datasets ({down, full} x
 {s1, s2}); records are assembled from them in stage 03.
 
-Each video's frames are written to a temporary folder renamed into place, and its entry
-(`extract/videos/<split>/<id>.json`) is written last, so a rerun after a crash skips exactly the
-finished videos. Those per-video entries are the source of truth: `extract/manifest.csv` and
-`extract/summary.json` are assembled from them. With `--shard i/N` (see `lib.shard`) each shard
-extracts its own videos and writes `extract/shards/<i>-of-<N>/`; whichever run finds every video
-of the dataset finished (the last shard to end, or `--merge`) assembles the global manifest.
-Command line: `python -m lib.chimpact.extract --help`.
+Each video's frames are written to a temporary folder renamed into place; resuming, workers
+(a local pool or a Dask cluster), the per-video records (`extract/videos/<split>/<file>.json`),
+`manifest.csv`, `errors.csv` and `summary.json` are the stage engine's (`lib.stages`). A video
+is redone when its label times, either file's identity (size, mtime, hash of head and tail) or
+the settings change. A video's work name is its full file name, so `PICT0001.AVI` and
+`PICT0001.MP4` never share a frames folder. Files that cannot be videos (a link that loops, a
+folder named like a video, an empty file) and decoder failures are failed items with a reason in
+the user's words. Command line: `python -m lib.chimpact.extract --help`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
-import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from lib import fileio
+from lib import fileio, inputs, stages
 from lib.chimpact import schema
 from lib.chimpact.windows import STEPS, needed_seconds
-from lib.shard import WHOLE, Shard
 from lib.video import (
     ONE_PASS_SHARE,
     WHITE_SHARE,
@@ -46,7 +43,7 @@ from lib.video import (
 
 log = logging.getLogger(__name__)
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: work names are full file names; records keyed by content
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,7 @@ class VideoJob:
     times: list[int]
     down_path: str
     full_path: str
+    problem: str = ""  # why a file cannot be used, found when planning ("a link that loops")
 
 
 @dataclass
@@ -88,6 +86,7 @@ class VideoResult:
     video_id: str
     status: str  # "ok" or "error"
     error: str = ""
+    reason: str = ""  # the error in the user's terms ("no video stream"); counted in the summary
     n_targets: int = 0
     frames_down: int = 0  # 1-fps frames up to the last needed second (what one pass decodes)
     frames_full: int = 0
@@ -109,20 +108,16 @@ class VideoResult:
     overexposed: bool = False
     gamma_applied: bool = False
     white_share_full_max: float = 0.0  # over original target frames, after gamma if applied
-    seconds: float = 0.0
     config: dict = field(default_factory=dict)
 
 
 def frame_dir(work: Path, source: str, split: str, video_id: str) -> Path:
-    return work / "frames" / source / split / Path(video_id).stem
+    """One folder per video file: the full file name, so two files with one stem stay apart."""
+    return work / "frames" / source / split / video_id
 
 
 def frame_path(work: Path, source: str, split: str, video_id: str, second: int) -> Path:
     return frame_dir(work, source, split, video_id) / f"{int(second):03d}.jpg"
-
-
-def _record_path(work: Path, split: str, video_id: str) -> Path:
-    return work / "extract" / "videos" / split / f"{Path(video_id).stem}.json"
 
 
 def _extract_source(
@@ -156,9 +151,10 @@ def extract_video(
     """Extract one video's frames from both sources; errors become a result, not an exception."""
     work = Path(work)
     dec = dec or DecodeConfig()
-    started = time.perf_counter()
     res = VideoResult(split=job.split, video_id=job.video_id, status="ok", config=cfg.key())
     res.n_targets = len(job.times)
+    if job.problem:
+        return failed(job, job.problem.rsplit(": ", 1)[-1], job.problem, cfg)
     try:
         needed = needed_seconds(job.times, cfg.steps)
         down = _extract_source(
@@ -180,11 +176,27 @@ def extract_video(
             max(white_share(decode_jpeg(full[t]), cfg.white_value) for t in full_targets)
         )
     except (VideoError, OSError, ValueError) as exc:
-        res.status, res.error = "error", str(exc)
+        res.status, res.error, res.reason = "error", str(exc), inputs.video_reason(str(exc))
         log.warning("extract %s/%s failed: %s", job.split, job.video_id, exc)
-    res.seconds = round(time.perf_counter() - started, 3)
-    fileio.write_json(_record_path(work, job.split, job.video_id), asdict(res))
     return res
+
+
+def failed(job: VideoJob, reason: str, error: str, cfg: ExtractConfig) -> VideoResult:
+    """The result of a video that was not (or could not be) extracted."""
+    res = VideoResult(job.split, job.video_id, "error", error=error, reason=reason)
+    res.n_targets, res.config = len(job.times), cfg.key()
+    return res
+
+
+def _source_path(data: schema.Dataset, split: str, source: str, video_id: str) -> tuple[str, str]:
+    """(path, problem): the file of one source, or the listed path and why it cannot be used
+    (checked before ffmpeg sees it, so the reason is ours, not a decoder's)."""
+    folder = data.root / schema.VIDEO_DIRS[(split, source)]
+    problem = inputs.problem(folder / video_id, "video")
+    path = folder / video_id
+    if problem is None:
+        path, problem = inputs.resolve_inside(folder, video_id)
+    return str(path), (f"{path}: {problem}" if problem else "")
 
 
 def plan(data: schema.Dataset, splits: Iterable[str] = schema.SPLITS) -> list[VideoJob]:
@@ -192,37 +204,40 @@ def plan(data: schema.Dataset, splits: Iterable[str] = schema.SPLITS) -> list[Vi
     jobs = []
     for split in splits:
         for video_id, rows in data.rows(split).groupby("video_id", sort=True):
+            down, bad_down = _source_path(data, split, "down", str(video_id))
+            full, bad_full = _source_path(data, split, "full", str(video_id))
             jobs.append(
                 VideoJob(
                     split=split,
                     video_id=str(video_id),
                     times=sorted(int(t) for t in rows["time"]),
-                    down_path=str(data.video_path(split, "down", str(video_id))),
-                    full_path=str(data.video_path(split, "full", str(video_id))),
+                    down_path=down,
+                    full_path=full,
+                    problem=bad_down or bad_full,
                 )
             )
     return sorted(jobs, key=lambda j: -max(j.times))
 
 
-def _entry(work: Path, job: VideoJob, cfg: ExtractConfig) -> VideoResult | None:
-    """The video's stored entry if it was written for this configuration and label list."""
-    path = _record_path(work, job.split, job.video_id)
-    if not path.is_file():
-        return None
-    try:
-        rec = fileio.read_json(path)
-    except (OSError, ValueError):
-        return None
-    if rec.get("config") != cfg.key() or rec.get("n_targets") != len(job.times):
-        return None
-    known = {f.name for f in fields(VideoResult)}
-    return VideoResult(**{k: v for k, v in rec.items() if k in known})
+def items(jobs: Iterable[VideoJob], work: Path) -> list[stages.Item]:
+    """The engine's items: a video is made from its label times and its two files."""
+    return [
+        stages.Item(
+            name=f"{job.split}/{job.video_id}",
+            job=job,
+            rows={"times": job.times},
+            files=(job.down_path, job.full_path),
+            outputs=tuple(str(frame_dir(work, s, job.split, job.video_id)) for s in schema.SOURCES),
+        )
+        for job in jobs
+    ]
 
 
-def _finished(work: Path, job: VideoJob, cfg: ExtractConfig) -> VideoResult | None:
-    """A successful entry: the video is skipped. Error entries are retried."""
-    rec = _entry(work, job, cfg)
-    return rec if rec is not None and rec.status == "ok" else None
+def stage(work: Path, cfg: ExtractConfig) -> stages.Stage:
+    return stages.Stage(
+        folder=work / "extract", settings=cfg.key(), version=MANIFEST_VERSION, records="videos",
+        unit="video", scratch=(work / "frames",),
+    )  # fmt: skip
 
 
 def run(
@@ -231,100 +246,35 @@ def run(
     cfg: ExtractConfig | None = None,
     workers: int | None = None,
     splits: Iterable[str] = schema.SPLITS,
-    retry_errors: bool = True,
     progress: bool = True,
-    shard: Shard = WHOLE,
+    shard: stages.Shard | None = None,
     decode: DecodeConfig | None = None,
+    scheduler: str | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """Extract every video of the splits (of this shard) in parallel, skipping finished ones;
-    returns the manifest of the videos this run is responsible for.
+    """Extract every video of the splits (of this shard) on the stage engine; returns the
+    manifest of the videos with a record (all of them once the stage is complete).
 
-    The whole dataset (one shard) writes `extract/manifest.csv` and `extract/summary.json`. A
-    shard writes its own pair under `extract/shards/<i>-of-<N>/`, then assembles the global pair
-    if every video of the dataset is finished (see `assemble`). Each worker's ffmpeg runs
-    `decode.threads` threads (default 1), so N workers use about N cores.
+    `workers` processes locally (default: all cores) or the Dask cluster of `scheduler` (see
+    `lib.executors`); each ffmpeg runs `decode.threads` threads (default 1), so N workers use
+    about N cores. The manifest and summary are written when every video has a record.
     """
     work = Path(work)
     cfg = cfg or ExtractConfig()
-    decode = decode or DecodeConfig()
-    splits = tuple(splits)
-    fileio.remove_stale_temps(work / "frames")
-    jobs = shard.select(plan(data, splits), key=job_key)
-    results: list[VideoResult] = []
-    todo = []
-    for job in jobs:
-        done = _finished(work, job, cfg)
-        if done is not None:
-            results.append(done)
-        else:
-            todo.append(job)
-    workers = max(1, workers or os.cpu_count() or 1)
-    bar = tqdm(
-        total=len(jobs), initial=len(results), desc="extract", unit="video", disable=not progress
-    )
-    if workers == 1 or len(todo) <= 1:
-        for job in todo:
-            results.append(extract_video(job, work, cfg, decode))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(extract_video, job, work, cfg, decode) for job in todo]
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                bar.update()
-    bar.close()
+    st = stage(work, cfg)
+    fn = functools.partial(extract_video, work=str(work), cfg=cfg, dec=decode or DecodeConfig())
+    report = stages.run(
+        st, fn, items(plan(data, tuple(splits)), work), functools.partial(_blank, cfg=cfg),
+        workers=workers, scheduler=scheduler, shard=shard, limit=limit, progress=progress,
+    )  # fmt: skip
+    results = [VideoResult(**r) for r in report.results()]
     manifest = _manifest(results)
-    summary = summarize(manifest, cfg, skipped=len(jobs) - len(todo))
-    if shard.whole:
-        _write(work / "extract", manifest, summary)
-        return manifest
-    _write(work / "extract" / "shards" / f"{shard.index}-of-{shard.count}", manifest, summary)
-    try:
-        assemble(data, work, cfg, splits)
-    except MissingVideos as exc:
-        log.info("shard %s done; global manifest not assembled yet: %s", shard, exc)
+    stages.finish(st, report, manifest, summarize(manifest, cfg, skipped=report.skipped))
     return manifest
 
 
-def job_key(job: VideoJob) -> str:
-    """What `--shard` hashes: split and video id (the same id in two splits is two videos)."""
-    return f"{job.split}/{job.video_id}"
-
-
-class MissingVideos(RuntimeError):
-    """`assemble` found videos without a finished entry (a shard has not run or not ended)."""
-
-
-def assemble(
-    data: schema.Dataset,
-    work: str | Path,
-    cfg: ExtractConfig | None = None,
-    splits: Iterable[str] = schema.SPLITS,
-) -> pd.DataFrame:
-    """Build `extract/manifest.csv` and `summary.json` from the per-video entries of every video
-    of the dataset, whichever run or shard wrote them; MissingVideos lists absent ones.
-
-    Entries with an error count (they are rows of the manifest, as in a single run); entries
-    written under another configuration, or for another label list, count as missing.
-    """
-    work = Path(work)
-    cfg = cfg or ExtractConfig()
-    results, missing = [], []
-    for job in plan(data, tuple(splits)):
-        rec = _entry(work, job, cfg)
-        if rec is None:
-            missing.append(job_key(job))
-        else:
-            results.append(rec)
-    if missing:
-        raise MissingVideos(
-            f"{len(missing)} of {len(missing) + len(results)} videos have no finished entry "
-            f"under {work / 'extract' / 'videos'} (first: {sorted(missing)[:3]}); run the "
-            "shards that own them"
-        )
-    manifest = _manifest(results)
-    _write(work / "extract", manifest, summarize(manifest, cfg, skipped=len(manifest)))
-    return manifest
+def _blank(job: VideoJob, reason: str, error: str, cfg: ExtractConfig) -> VideoResult:
+    return failed(job, reason, error, cfg)
 
 
 def _manifest(results: Iterable[VideoResult]) -> pd.DataFrame:
@@ -334,17 +284,14 @@ def _manifest(results: Iterable[VideoResult]) -> pd.DataFrame:
     return manifest.sort_values(["split", "video_id"]).reset_index(drop=True)
 
 
-def _write(folder: Path, manifest: pd.DataFrame, summary: dict) -> None:
-    fileio.write_csv(folder / "manifest.csv", manifest)
-    fileio.write_json(folder / "summary.json", summary)
-
-
 def summarize(manifest: pd.DataFrame, cfg: ExtractConfig, skipped: int = 0) -> dict:
     ok = manifest[manifest["status"] == "ok"]
+    bad = manifest.loc[manifest["status"] != "ok", "reason"].value_counts()
     return {
         "videos": int(len(manifest)),
         "ok": int(len(ok)),
         "errors": int((manifest["status"] != "ok").sum()),
+        "errors_by_reason": {str(k): int(v) for k, v in sorted(bad.items())},
         "resumed_from_previous_run": int(skipped),
         "overexposed": int(ok["overexposed"].sum()),
         "clamped_targets": int(ok["clamped_targets"].sum()),
@@ -355,7 +302,6 @@ def summarize(manifest: pd.DataFrame, cfg: ExtractConfig, skipped: int = 0) -> d
         "seconds_one_pass": round(
             float(ok["one_pass_s_down"].sum() + ok["one_pass_s_full"].sum()), 1
         ),
-        "median_seconds_per_video": float(ok["seconds"].median()) if len(ok) else 0.0,
         "config": cfg.key(),
     }
 
@@ -365,7 +311,9 @@ def load_manifest(work: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no extraction manifest; run notebook 02_extract first")
     return pd.read_csv(
-        path, dtype={"video_id": str, "split": str, "error": str}, keep_default_na=False
+        path,
+        dtype={"video_id": str, "split": str, "error": str, "reason": str},
+        keep_default_na=False,
     )
 
 

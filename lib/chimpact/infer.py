@@ -23,8 +23,7 @@ from lib.chimpact import records, runid
 from lib.chimpact.model import ModelConfig, build_model
 from lib.chimpact.train import run_dir, weights_path
 from lib.records import record_count
-from lib.shard import ALL, Shard
-from lib.shard import parse as parse_shard
+from lib.stages import ALL, Shard, parse_shard
 
 
 def shard_path(run_id: str, shard: Shard) -> Path:

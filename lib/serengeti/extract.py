@@ -9,36 +9,35 @@ images and resized to model size the same way.
 
 Output per sequence: one uncompressed `.npz` of uint8 arrays (`flow`, `naive`: (k, H, W, 3) for
 the k readable images; `image_index`: their places in the sequence; `mean`, `background`:
-(H, W, 3)), then a small JSON record written last, so a rerun after a crash skips exactly the
-finished sequences (and redoes them if the settings changed). The stage's `manifest.csv` and
-`summary.json` are removed when a run starts and written when it ends, so stage 03 never reads
-a manifest that does not describe the arrays on disk. An unreadable image is a documented skip:
-the record names it with its reason (lib.images.REASONS; `outside_folder` for a name that
-resolves outside the data folder, e.g. through a symlink) and the manifest counts it; a sequence
-with no readable image gets no arrays (stage 06 gives it class priors).
+(H, W, 3)). Resuming, workers (a local pool or a Dask cluster), the per-sequence records,
+`manifest.csv`, `errors.csv` and `summary.json` are the stage engine's (`lib.stages`): a
+sequence is redone when its file names, any of its images' identity (size, mtime, hash of head
+and tail: a damaged image replaced by a good copy) or the settings change, and the manifest is
+written only when every sequence has a record, so stage 03 never reads one that does not
+describe the arrays on disk. An unreadable image is a documented skip: the manifest gives its
+reason (lib.images.REASONS, or the file's problem in words: "a link that loops", "a folder, not
+an image", `outside_folder` for a link out of the data folder); a sequence with no readable
+image gets no arrays (stage 06 gives it class priors) and is retried on the next run.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import multiprocessing
-import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from lib import fileio, images
-from lib.paths import inside
+from lib import fileio, images, inputs, stages
 from lib.serengeti import background, resize, schema
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
+VERSION = 2  # 2: records keyed by content; arrays named by the quoted seq_id
 MAX_IMAGES = background.MAX_IMAGES
 
 
@@ -68,14 +67,19 @@ class SequenceResult:
     status: str  # "ok" (at least one readable image) or "no_image"
     n_images: int = 0  # images in the sequence
     used: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # file name -> ImageError reason
-    seconds: float = 0.0
+    failed: dict[str, str] = field(default_factory=dict)  # file name -> reason it was skipped
     config: dict = field(default_factory=dict)
+    reason: str = ""  # "no readable image" for status no_image
+    error: str = ""
+
+
+NO_IMAGE = "no readable image"
 
 
 def safe_name(seq_id: str) -> str:
-    """A file-system friendly name for a seq_id (`SER_S1#B04#1#1` -> `SER_S1_B04_1_1`)."""
-    return str(seq_id).replace("#", "_").replace("/", "_")
+    """A file name for a seq_id, one to one (`SER_S1#B04#1#1` -> `SER_S1%23B04%231%231`):
+    replacing `#` by `_` would give `a#b` and `a_b` one file."""
+    return quote(str(seq_id), safe="-_.~")
 
 
 def extract_dir(work: str | Path) -> Path:
@@ -136,16 +140,14 @@ def extract_sequence(
     job: SequenceJob, root: str | Path, work: str | Path, cfg: ExtractConfig
 ) -> SequenceResult:
     """Decode, resize and combine one sequence's images; failures become part of the result."""
-    started = time.perf_counter()
     res = SequenceResult(job.split, job.seq_id, "ok", len(job.file_names), config=cfg.key())
     files, failed_names = [], {}
     for name in sorted(job.file_names)[: cfg.max_images]:  # the first images by file name
-        try:
-            # schema.load refused names that escape the folder as text; a symlink inside it
-            # can still point elsewhere, and resolving catches that too
-            files.append((name, inside(Path(root), name)))
-        except ValueError:
-            failed_names[name] = "outside_folder"
+        path, problem = image_file(Path(root), name)
+        if problem:
+            failed_names[name] = problem
+        else:
+            files.append((name, path))
     arrays, res.used, failed = sequence_arrays(files, cfg)
     res.failed = {**failed_names, **{name: err.reason for name, err in failed.items()}}
     path = arrays_path(work, job.split, job.seq_id)
@@ -155,11 +157,26 @@ def extract_sequence(
             with open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)
     else:
-        res.status = "no_image"
+        res.status, res.reason = "no_image", NO_IMAGE
+        res.error = f"{job.seq_id}: none of its images could be read ({res.failed})"
         path.unlink(missing_ok=True)
-    res.seconds = round(time.perf_counter() - started, 3)
-    fileio.write_json(_record_path(work, job.split, job.seq_id), asdict(res))
     return res
+
+
+def image_file(root: Path, name: str) -> tuple[Path, str]:
+    """(path, problem) of an image named in the metadata; the problem in the user's words.
+
+    schema.load refused names that escape the folder as text; a symlink inside it can still
+    point elsewhere (`outside_folder`), loop or dangle, and resolving catches that too. Empty
+    and unreadable files are left to lib.images (`truncated`, `unreadable`), as predict does.
+    """
+    problem = inputs.problem(root / name, "image")
+    if problem in (inputs.EMPTY, inputs.UNREADABLE):  # lib.images' own words for these
+        problem = None
+    if problem is not None:
+        return root / name, problem
+    path, problem = inputs.resolve_inside(root, name)
+    return path, ("outside_folder" if problem == inputs.OUTSIDE else problem or "")
 
 
 def _to_model(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -185,91 +202,83 @@ def jobs(data: schema.Dataset) -> list[SequenceJob]:
     return out
 
 
-def _finished(work: Path, job: SequenceJob, cfg: ExtractConfig) -> SequenceResult | None:
-    path = _record_path(work, job.split, job.seq_id)
-    if not path.is_file():
-        return None
-    try:
-        rec = fileio.read_json(path)
-    except ValueError:
-        return None
-    if rec.get("config") != cfg.key():
-        return None
-    if rec.get("status") == "ok" and not arrays_path(work, job.split, job.seq_id).is_file():
-        return None
-    return SequenceResult(**rec)
+def items(data: schema.Dataset, cfg: ExtractConfig, work: Path) -> list[stages.Item]:
+    """The engine's items: a sequence is made from its file names and its first images."""
+    out = []
+    for job in jobs(data):
+        used = sorted(job.file_names)[: cfg.max_images]
+        out.append(
+            stages.Item(
+                name=f"{job.split}/{job.seq_id}",
+                job=job,
+                rows={"file_names": sorted(job.file_names)},
+                files=tuple(str(Path(data.root) / n) for n in used),
+            )
+        )
+    return out
 
 
 def run(
     data: schema.Dataset,
     work: str | Path,
     cfg: ExtractConfig = ExtractConfig(),  # noqa: B008 - frozen
-    workers: int = 1,
+    workers: int | None = None,
     progress: bool = True,
     limit: int | None = None,
+    scheduler: str | None = None,
+    shard: stages.Shard | None = None,
 ) -> pd.DataFrame:
-    """Extract every sequence (train and test), in parallel, skipping finished ones.
+    """Extract every sequence (train and test) on the stage engine, skipping unchanged ones.
 
-    Returns the per-image manifest (also written to `extract/manifest.csv`, with a summary in
-    `extract/summary.json`): split, seq_id, file_name, image_index, status ("ok" or the
-    lib.images reason). `limit` stops after that many new sequences (tests of resuming).
+    Returns the per-image manifest (written to `extract/manifest.csv` once every sequence has a
+    record, with `summary.json` and `errors.csv`): split, seq_id, file_name, image_index, status
+    ("ok", "not_used", "pending" or why the image was skipped). `workers` processes locally
+    (default: all cores) or the Dask cluster of `scheduler` (see `lib.executors`); `shard`
+    selects this run's sequences; `limit` stops after that many new sequences (tests).
     """
     work = Path(work)
-    started = time.perf_counter()
-    fileio.remove_stale_temps(extract_dir(work))
-    # The manifest and summary say "stage 02 finished"; a run killed midway must not leave the
-    # previous run's copies behind for stage 03 to read as describing the arrays now on disk.
-    for name in ("summary.json", "manifest.csv"):
-        (extract_dir(work) / name).unlink(missing_ok=True)
-    all_jobs = jobs(data)
-    results: dict[tuple[str, str], SequenceResult] = {}
-    todo = []
-    for job in all_jobs:
-        done = _finished(work, job, cfg)
-        if done is None:
-            todo.append(job)
-        else:
-            results[(job.split, job.seq_id)] = done
-    skipped = len(results)
-    if limit is not None:
-        todo = todo[:limit]
-    bar = tqdm(total=len(todo), desc="sequences", unit="seq", disable=not progress)
-    if workers <= 1 or len(todo) < 2:
-        for job in todo:
-            results[(job.split, job.seq_id)] = extract_sequence(job, data.root, work, cfg)
-            bar.update()
-    else:
-        ctx = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        )
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [
-                pool.submit(extract_sequence, job, str(data.root), str(work), cfg) for job in todo
-            ]
-            for fut in as_completed(futures):
-                res = fut.result()
-                results[(res.split, res.seq_id)] = res
-                bar.update()
-    bar.close()
-    manifest = _manifest(all_jobs, results)
-    fileio.write_csv(extract_dir(work) / "manifest.csv", manifest)
-    seqs = pd.DataFrame([asdict(r) for r in results.values()])
-    reasons = manifest.loc[manifest["status"] != "ok", "status"].value_counts()
-    summary = {
+    st = stages.Stage(
+        folder=extract_dir(work), settings=cfg.key(), version=VERSION, records="sequences",
+        unit="sequence",
+    )  # fmt: skip
+    all_items = items(data, cfg, work)
+    fn = functools.partial(extract_sequence, root=str(data.root), work=str(work), cfg=cfg)
+    report = stages.run(
+        st, fn, all_items, functools.partial(_blank, cfg=cfg), workers=workers,
+        scheduler=scheduler, shard=shard, limit=limit, progress=progress,
+    )  # fmt: skip
+    results = {(r["split"], r["seq_id"]): SequenceResult(**r) for r in report.results()}
+    manifest = _manifest([it.job for it in all_items], results)
+    stages.finish(st, report, manifest, _summary(manifest, results, report, cfg))
+    return manifest
+
+
+def _blank(job: SequenceJob, reason: str, error: str, cfg: ExtractConfig) -> SequenceResult:
+    return SequenceResult(
+        job.split, job.seq_id, "no_image", len(job.file_names), config=cfg.key(), reason=reason,
+        error=error,
+    )  # fmt: skip
+
+
+def _summary(
+    manifest: pd.DataFrame,
+    results: dict[tuple[str, str], SequenceResult],
+    report: stages.Report,
+    cfg: ExtractConfig,
+) -> dict:
+    skipped = ~manifest["status"].isin(["ok", "not_used", "pending"])
+    reasons = manifest.loc[skipped, "status"].value_counts()
+    return {
         "config": cfg.key(),
-        "sequences": int(len(all_jobs)),
-        "sequences_done": int(len(results)),
-        "sequences_skipped_finished": int(skipped),
-        "sequences_no_image": int((seqs["status"] == "no_image").sum()) if len(seqs) else 0,
+        "sequences": len(report.items),
+        "sequences_done": len(results),
+        "sequences_skipped_finished": report.skipped,
+        "sequences_no_image": sum(r.status == "no_image" for r in results.values()),
         "images": int(len(manifest)),
         "images_ok": int((manifest["status"] == "ok").sum()),
-        "images_unreadable": int((manifest["status"].isin(images.REASONS)).sum()),
-        "unreadable_by_reason": {str(k): int(v) for k, v in reasons.items()},
-        "seconds": round(time.perf_counter() - started, 1),
-        "seconds_per_sequence": float(seqs["seconds"].median()) if len(seqs) else 0.0,
+        "images_unreadable": int(skipped.sum()),
+        "unreadable_by_reason": {str(k): int(v) for k, v in sorted(reasons.items())},
     }
-    fileio.write_json(extract_dir(work) / "summary.json", summary)
-    return manifest
 
 
 def _manifest(
@@ -321,3 +330,9 @@ def readable_sequences(work: str | Path) -> pd.DataFrame:
         )
     ok = m[m["status"] == "ok"].groupby(["split", schema.KEY]).size().rename("n_ok")
     return ok.reset_index()
+
+
+if __name__ == "__main__":  # `python -m lib.serengeti.extract`: see lib/serengeti/extract_cli.py
+    from lib.serengeti.extract_cli import main
+
+    raise SystemExit(main())
