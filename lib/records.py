@@ -5,19 +5,17 @@ one cannot be forgotten in the other. Shard names carry their record count
 (`fold0-00-n0123.tfrec`) and the stage manifest repeats it, so a reader can check that it saw
 every record without scanning the files.
 
-Given one content key per item (`item_key`: what the item's example is made from - its label
-row, its upstream manifest entry - never the decoded pixels), a shard's name also carries the
-digest of its items' keys, the settings and `FORMAT_VERSION` (`fold0-00-3f2a9c01d4e5-n0123.tfrec`):
-a rerun keeps every shard whose name it would write again and rewrites only the shards holding
-a changed item; shards of the same prefix that no longer belong are removed. The names then
-serve downstream stages as their input key: a training fold or a prediction is redone exactly
-when the names of the shards it reads change.
+Given one content key per item (`lib.content_keys.item_key`: what the item's example is made
+from - its label row, its upstream manifest entry - never the decoded pixels), a shard's name
+also carries the digest of its items' keys, the settings and `FORMAT_VERSION`
+(`fold0-00-3f2a9c01d4e5-n0123.tfrec`): a rerun keeps every shard whose name it would write
+again and rewrites only the shards holding a changed item; shards of the same prefix that no
+longer belong are removed. The names then serve downstream stages as their input key: a
+training fold or a prediction is redone exactly when the names of the shards it reads change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lib import fileio
+from lib.content_keys import digest
 
 
 @dataclass(frozen=True)
@@ -41,17 +40,6 @@ class Field:
 Spec = Mapping[str, Field]
 _COUNT = re.compile(r"-n(\d+)\.tfrec$")
 FORMAT_VERSION = 2  # 2: shards named by content digest; bump when an example's layout changes
-
-
-def digest(obj: Any, length: int = 12) -> str:
-    """Short SHA-1 of an object's canonical JSON (sorted keys, numpy values as Python ones)."""
-    text = json.dumps(fileio.jsonable(obj), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:length]
-
-
-def item_key(**parts: Any) -> str:
-    """One item's content key: everything its example is made from, as one digest."""
-    return digest(parts, 40)
 
 
 # TensorFlow is imported lazily (stages 01-02 never need it); keep its C++ banners out of reports.
@@ -175,20 +163,6 @@ def _prune(folder: Path, prefix: str, keep: set[str]) -> None:
     for path in folder.glob(f"{prefix}-*.tfrec"):
         if path.name not in keep:
             path.unlink()
-
-
-def file_identity(path: str | Path) -> dict:
-    """Size, modification time and a digest of the head and tail of a file: enough to notice a
-    rewritten or replaced file without reading all of a large one."""
-    path = Path(path)
-    stat = path.stat()
-    h = hashlib.sha1(usedforsecurity=False)
-    with path.open("rb") as f:
-        h.update(f.read(1 << 16))
-        if stat.st_size > 1 << 17:
-            f.seek(-(1 << 16), os.SEEK_END)
-        h.update(f.read(1 << 16))
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "head_tail": h.hexdigest()}
 
 
 def read(files: Iterable[str | Path], spec: Spec) -> Iterator[dict]:
