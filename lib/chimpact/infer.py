@@ -59,8 +59,10 @@ def predict_run(
     config = fileio.read_json(config_path)
     spec = runid.parse(run_id)
     key = prediction_key(run_id, config, work)
-    if shard == ALL and _is_current(out, key):
-        return pd.read_csv(out / "test_pred.csv", dtype={"video_id": str})
+    if shard == ALL and _is_current(out, key):  # made from these inputs already
+        kept = pd.read_csv(out / "test_pred.csv", dtype={"video_id": str})
+        preds = [c for c in kept.columns if c.startswith("pred")]
+        return kept.astype(dict.fromkeys(preds, "float32"))  # as predicted (float32)
     mcfg = ModelConfig(**config["model"])
     strategy = training.select_strategy(strategy_kind)
     training.set_precision(strategy)
