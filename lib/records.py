@@ -4,6 +4,14 @@ The writer and the parser read the same `Spec` (field -> kind and length), so a 
 one cannot be forgotten in the other. Shard names carry their record count
 (`fold0-00-n0123.tfrec`) and the stage manifest repeats it, so a reader can check that it saw
 every record without scanning the files.
+
+Given one content key per item (`lib.content_keys.item_key`: what the item's example is made
+from - its label row, its upstream manifest entry - never the decoded pixels), a shard's name
+also carries the digest of its items' keys, the settings and `FORMAT_VERSION`
+(`fold0-00-3f2a9c01d4e5-n0123.tfrec`): a rerun keeps every shard whose name it would write
+again and rewrites only the shards holding a changed item; shards of the same prefix that no
+longer belong are removed. The names then serve downstream stages as their input key: a
+training fold or a prediction is redone exactly when the names of the shards it reads change.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lib import fileio
+from lib.content_keys import digest
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class Field:
 
 Spec = Mapping[str, Field]
 _COUNT = re.compile(r"-n(\d+)\.tfrec$")
+FORMAT_VERSION = 2  # 2: shards named by content digest; bump when an example's layout changes
 
 
 # TensorFlow is imported lazily (stages 01-02 never need it); keep its C++ banners out of reports.
@@ -85,8 +95,9 @@ def parse(serialized, spec: Spec) -> dict:
     return tf.io.parse_single_example(serialized, feature_description(spec))
 
 
-def shard_name(prefix: str, index: int, count: int) -> str:
-    return f"{prefix}-{index:02d}-n{count:04d}.tfrec"
+def shard_name(prefix: str, index: int, count: int, key: str = "") -> str:
+    middle = f"-{key}" if key else ""
+    return f"{prefix}-{index:02d}{middle}-n{count:04d}.tfrec"
 
 
 def record_count(path: str | Path) -> int:
@@ -103,28 +114,55 @@ def write_shards(
     spec: Spec,
     shard_size: int,
     make: Callable[[Any], Mapping[str, Any]] | None = None,
+    keys: Sequence[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    written: list[str] | None = None,
 ) -> list[dict]:
     """Write items into shards of at most `shard_size`; complete shards already on disk are kept.
 
     `make` turns an item into an example when its shard is written, so only one shard's
     examples are ever in memory. Each shard is written to a temporary file and renamed: a shard
-    under its final name is complete. Returns one `{file, count}` entry per shard.
+    under its final name is complete. With `keys` (one content key per item) each shard is named
+    by the digest of its items' keys, `settings`, the spec and FORMAT_VERSION, so a shard is
+    rewritten exactly when one of those changed, and shards of `prefix` not in the new list are
+    removed; `written` collects the names of the shards this call wrote. Returns one
+    `{file, count}` entry per shard.
     """
     tf = _tf()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     n = len(items)
+    if keys is not None and len(keys) != n:
+        raise ValueError(f"{prefix}: {len(keys)} content keys for {n} items")
     shards = -(-n // shard_size) if n else 0
     out = []
     for i in range(shards):
-        chunk = items[i * n // shards : (i + 1) * n // shards]
-        path = folder / shard_name(prefix, i, len(chunk))
+        lo, hi = i * n // shards, (i + 1) * n // shards
+        chunk = items[lo:hi]
+        key = "" if keys is None else _shard_key(keys[lo:hi], spec, settings)
+        path = folder / shard_name(prefix, i, len(chunk), key)
         if not path.exists():
             with fileio.atomic_path(path) as tmp, tf.io.TFRecordWriter(str(tmp)) as writer:
                 for item in chunk:
                     writer.write(serialize(make(item) if make else item, spec))
+            if written is not None:
+                written.append(path.name)
         out.append({"file": path.name, "count": len(chunk)})
+    if keys is not None:
+        _prune(folder, prefix, {e["file"] for e in out})
     return out
+
+
+def _shard_key(keys: Sequence[str], spec: Spec, settings: Mapping[str, Any] | None) -> str:
+    layout = {name: [f.kind, f.length] for name, f in spec.items()}
+    return digest({"v": FORMAT_VERSION, "spec": layout, "settings": settings, "items": keys})
+
+
+def _prune(folder: Path, prefix: str, keep: set[str]) -> None:
+    """Remove shards of `prefix` that the current build does not list (stale content)."""
+    for path in folder.glob(f"{prefix}-*.tfrec"):
+        if path.name not in keep:
+            path.unlink()
 
 
 def read(files: Iterable[str | Path], spec: Spec) -> Iterator[dict]:

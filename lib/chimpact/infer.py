@@ -3,6 +3,10 @@
 The models are rebuilt from the run's own config.json, so inference does not depend on the
 profile the notebook was started with - only on what the run folder says about itself.
 
+`test_pred.csv` is kept while its key (`test_pred.key.json`: the run's config, a digest of each
+fold's weights, the test shards' content-keyed names) is unchanged, so a rerun of 05 after
+nothing changed predicts nothing, and a retrained fold or a rewritten test shard redoes it.
+
 One model is built and its predict graph traced once per run; each fold's weights are loaded
 into it in turn (bench/infer.py measures the saving over building one model per fold).
 `shard=Shard(i, N)` predicts every N-th test record only, into its own file; `merge_shards`
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import fileio
+from lib import content_keys, fileio
 from lib.chimpact import records, runid
 from lib.chimpact.model import ModelConfig, build_model
 from lib.chimpact.train import run_dir, weights_path
@@ -53,6 +57,11 @@ def predict_run(
         )
     config = fileio.read_json(config_path)
     spec = runid.parse(run_id)
+    key = prediction_key(run_id, config, work)
+    if shard == ALL and _is_current(out, key):  # made from these inputs already
+        kept = pd.read_csv(out / "test_pred.csv", dtype={"video_id": str})
+        preds = [c for c in kept.columns if c.startswith("pred")]
+        return kept.astype(dict.fromkeys(preds, "float32"))  # as predicted (float32)
     mcfg = ModelConfig(**config["model"])
     strategy = training.select_strategy(strategy_kind)
     training.set_precision(strategy)
@@ -78,11 +87,40 @@ def predict_run(
     merged = merged.sort_values(["video_id", "time"]).reset_index(drop=True)
     if shard == ALL:
         fileio.write_csv(out / "test_pred.csv", merged)
+        fileio.write_json(out / KEY_FILE, key)  # after the predictions it vouches for
         return merged
     fileio.write_csv(shard_path(run_id, shard), merged)
     if all(shard_path(run_id, Shard(i, shard.count)).is_file() for i in range(shard.count)):
         merge_shards(run_id, shard.count, work)
     return merged
+
+
+KEY_FILE = "test_pred.key.json"
+PREDICTION_VERSION = 1
+
+
+def prediction_key(run_id: str, config: dict, work) -> dict:
+    """What a run's test predictions are made from: its config (less the commit), each fold's
+    weights and the test shards; stored beside test_pred.csv."""
+    spec = runid.parse(run_id)
+    return {
+        "version": PREDICTION_VERSION,
+        "config": content_keys.digest({k: v for k, v in config.items() if k != "git_commit"}),
+        "weights": [
+            content_keys.file_digest(weights_path(run_id, k)) for k in range(config["n_splits"])
+        ],
+        "test": records.input_key(work, spec.dataset, ["test"]),
+    }
+
+
+def _is_current(out: Path, key: dict) -> bool:
+    path = out / KEY_FILE
+    if not (path.is_file() and (out / "test_pred.csv").is_file()):
+        return False
+    try:
+        return fileio.read_json(path) == fileio.jsonable(key)
+    except ValueError:  # a cut-short key file: predict again
+        return False
 
 
 def merge_shards(run_id: str, count: int, work) -> pd.DataFrame:
@@ -101,6 +139,7 @@ def merge_shards(run_id: str, count: int, work) -> pd.DataFrame:
     if len(merged) != expected:
         raise RuntimeError(f"{run_id}: shards hold {len(merged)} rows, the test set {expected}")
     merged = merged.sort_values(["video_id", "time"]).reset_index(drop=True)
+    (run_dir(run_id) / KEY_FILE).unlink(missing_ok=True)  # shards are not keyed: predict anew
     fileio.write_csv(run_dir(run_id) / "test_pred.csv", merged)
     return merged
 

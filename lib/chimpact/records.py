@@ -4,18 +4,22 @@ Example = the 11 JPEG frames of the row's window (bytes copied from the frame st
 re-encoded), the distance, and the keys `video_id`, `time` (plus `site_id`). Train rows are
 written per fold (`fold{k}-*.tfrec`), test rows as `test-*.tfrec`. Rows of videos whose
 extraction failed are skipped and listed in the manifest, never silently dropped.
+
+Shards are named by the content keys of their rows (`row_key`: the row's label cells and its
+video's stage-02 manifest entry, plus the dataset, the extraction settings and the format
+version), so a rerun after one distance is corrected rewrites the one shard per dataset that
+holds the row and keeps every other; stage 04 keys its folds by the shard names it reads.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lib import fileio, folds, records
+from lib import content_keys, fileio, folds, records
 from lib.chimpact import extract, schema
 from lib.chimpact.windows import LENGTH, STEPS, window
 
@@ -82,7 +86,9 @@ def build(
     datasets: tuple[str, ...] = DATASETS,
     progress: bool = True,
 ) -> dict:
-    """Write all records and `records/manifest.json`; a finished identical build is reused."""
+    """Write all records and `records/manifest.json`; shards whose content key is unchanged are
+    kept (see `row_key`), so a rerun rewrites only the shards of changed rows. Returns the
+    manifest plus `written`: the shards this call wrote (`dataset/file`)."""
     work = Path(work)
     out = records_dir(work)
     manifest_path = out / "manifest.json"
@@ -94,48 +100,38 @@ def build(
         "shard_size": shard_size,
         "datasets": list(datasets),
         "extract": fileio.read_json(work / "extract" / "summary.json")["config"],
-        "rows": {s: int(len(data.rows(s))) for s in schema.SPLITS},
+        "version": records.FORMAT_VERSION,
     }
-    if manifest_path.is_file() and fileio.read_json(manifest_path).get("config") == config:
-        return fileio.read_json(manifest_path)
     fileio.remove_stale_temps(out)  # half-written shards of a killed build
-    config_path = out / "config.json"
-    if out.exists() and (not config_path.is_file() or fileio.read_json(config_path) != config):
-        shutil.rmtree(out)  # shards of another configuration must not be mixed in
-    fileio.write_json(config_path, config)
-
+    manifest_path.unlink(missing_ok=True)  # written last: its presence means "complete"
     train, skipped_train = _rows_with_frames(data, extract_manifest, "train")
     test, skipped_test = _rows_with_frames(data, extract_manifest, "test")
     train["fold"] = folds.assign(train, n_splits=n_splits, group_by=group_by, seed=seed)
     fileio.write_csv(out / "folds.csv", train[["video_id", "time", "site_id", "fold"]])
+    videos = video_entries(extract_manifest)
+    parts = {f"fold{k}": ("train", train[train["fold"] == k]) for k in range(n_splits)}
+    parts["test"] = ("test", test)
 
-    result: dict = {"config": config, "datasets": {}}
+    result: dict = {"config": config, "tables": tables_key(data), "datasets": {}}
+    written: list[str] = []
+    done: list[str] = []
     total = len(datasets) * (len(train) + len(test))
     with tqdm(total=total, desc="records", unit="row", disable=not progress) as bar:
         for name in datasets:
             source, step = split_dataset(name)
+            settings = {"dataset": name, "extract": config["extract"]}
             entry: dict = {}
-            for k in range(n_splits):
-                rows = list(train[train["fold"] == k].itertuples(index=False))
-                entry[f"fold{k}"] = records.write_shards(
-                    rows,
-                    out / name,
-                    f"fold{k}",
-                    SPEC,
-                    shard_size,
-                    _example_maker(work, "train", source, step),
-                )
+            for part, (split, frame) in parts.items():
+                rows = list(frame.itertuples(index=False))
+                entry[part] = records.write_shards(
+                    rows, out / name, part, SPEC, shard_size,
+                    _example_maker(work, split, source, step),
+                    keys=[row_key(r, split, videos) for r in rows],
+                    settings=settings, written=done,
+                )  # fmt: skip
+                written += [f"{name}/{f}" for f in done]
+                done.clear()
                 bar.update(len(rows))
-            rows = list(test.itertuples(index=False))
-            entry["test"] = records.write_shards(
-                rows,
-                out / name,
-                "test",
-                SPEC,
-                shard_size,
-                _example_maker(work, "test", source, step),
-            )
-            bar.update(len(rows))
             result["datasets"][name] = entry
     result["counts"] = {
         "train_rows": int(len(train)),
@@ -152,7 +148,57 @@ def build(
     }
     _check_counts(result, out)
     fileio.write_json(manifest_path, result)  # written last: its presence means "complete"
-    return result
+    return {**result, "written": sorted(written)}  # this build's rewritten shards (not stored)
+
+
+def video_entries(extract_manifest: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(split, video_id) -> digest of the video's stage-02 manifest row, as stage 02 wrote it.
+
+    The row is what stage 02 says about the frames it stored (their count, the gamma decision,
+    its own key where it keeps one, the time it took): a re-extracted video has another row, so
+    its records are rewritten without this stage reading a single frame.
+    """
+    rows = extract_manifest.to_dict(orient="records")
+    return {(str(r["split"]), str(r["video_id"])): content_keys.digest(r, 40) for r in rows}
+
+
+def tables_key(data: schema.Dataset) -> str:
+    """Digest of the label-table cells the records hold (keys, distances, sites), so a later
+    stage can tell that the tables were edited after stage 03 ran."""
+    cols = [*schema.KEY, "distance", "site_id"]
+    return content_keys.digest(
+        {s: data.rows(s)[cols].to_dict(orient="list") for s in schema.SPLITS}
+    )
+
+
+def check_current(data: schema.Dataset, work: str | Path) -> None:
+    """Refuse to train or score on records made from other label tables than `data`'s."""
+    manifest = fileio.read_json(records_dir(work) / "manifest.json")
+    if manifest.get("tables") != tables_key(data):
+        raise RuntimeError(
+            f"{records_dir(work) / 'manifest.json'}: the records were made from other label "
+            f"tables than those in {data.root} (edited since?); rerun 02_extract and "
+            "03_tfrecords, which redo exactly the changed rows"
+        )
+
+
+def input_key(work: str | Path, dataset: str, parts: list[str]) -> str:
+    """What a stage reading `parts` of `dataset` was made from: the names of those shards,
+    which carry their content digests (a training fold's or a prediction's input key)."""
+    return content_keys.digest([p.name for p in files(work, dataset, parts)])
+
+
+def row_key(row, split: str, videos: dict[tuple[str, str], str]) -> str:
+    """One labelled row's content key: its label-table cells and its video's stage-02 entry."""
+    distance = float(row.distance) if pd.notna(row.distance) else None
+    return content_keys.item_key(
+        split=split,
+        video_id=str(row.video_id),
+        time=int(row.time),
+        distance=distance,
+        site_id=str(row.site_id),
+        video=videos[(split, str(row.video_id))],
+    )
 
 
 def _check_counts(manifest: dict, out: Path) -> None:

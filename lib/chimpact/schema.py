@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lib import tables
+
 LABEL_COLUMNS = ["video_id", "time", "distance"]
 METADATA_COLUMNS = ["video_id", "time", "x1", "y1", "x2", "y2", "probability", "park", "site_id"]
 SUBMISSION_COLUMNS = LABEL_COLUMNS
@@ -33,8 +35,7 @@ VIDEO_DIRS = {
 SOURCES = ("down", "full")
 
 
-class DataError(ValueError):
-    """Input data that does not match the competition layout; the message says how to fix it."""
+DataError = tables.DataError  # one class for both tracks' table errors
 
 
 @dataclass(frozen=True)
@@ -56,49 +57,46 @@ class Dataset:
         return self.train if split == "train" else self.test
 
 
-def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Read one competition CSV, insisting on its exact columns and integer, non-negative times."""
-    if not path.is_file():
-        raise DataError(
-            f"{path}: file not found. A chimpact data folder needs train_labels.csv, "
-            "train_metadata.csv, test_metadata.csv and submission_format.csv "
-            "(run `python -m lib.demo --track chimpact --out DIR` to make a demo one)."
-        )
-    frame = pd.read_csv(path, dtype={"video_id": str, "park": str, "site_id": str})
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{path}: missing column(s) {missing}; expected exactly {columns}, "
-            f"found {list(frame.columns)}"
-        )
-    frame = frame[columns].copy()
-    if frame["video_id"].isna().any():
-        line = int(frame.index[frame["video_id"].isna()][0]) + 2
-        raise DataError(f"{path}: empty video_id on line {line}")
-    times = pd.to_numeric(frame["time"], errors="coerce")
-    bad = times.isna() | (times < 0) | (times != np.floor(times))
-    if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise DataError(
-            f"{path}: line {line} has time {_show(frame['time'].iloc[line - 2])}; times must "
-            "be whole seconds >= 0"
-        )
-    frame["time"] = times.astype(np.int64)
-    unsafe = frame["video_id"].map(_unsafe_name)
+# Per table: the numeric columns and their (minimum, maximum, required). Distances are metres
+# from the camera; box corners and the detector's probability are fractions of the frame.
+_BOX = {c: (0.0, 1.0, False) for c in ("x1", "y1", "x2", "y2", "probability")}
+NUMBERS = {
+    "labels": {"distance": (0.0, None, True)},
+    "metadata": _BOX,
+    "format": {},  # the submission format's distance is a placeholder the scorer ignores
+}
+ID_COLUMNS = ("video_id", "park", "site_id")
+
+
+def read_table(path: Path, columns: list[str], kind: str | None = None) -> pd.DataFrame:
+    """Read one competition CSV, insisting on its exact columns, whole-second times within a
+    day, numbers in range (`kind`: a key of NUMBERS, guessed from the columns if None) and
+    unique keys; spaces around headers and ids are removed with a DataWarning."""
+    frame = tables.columns(tables.read_csv(path, _NEEDED), path, columns)
+    kind = kind or ("metadata" if "x1" in columns else "labels")
+    tables.strip_ids(frame, path, [c for c in ID_COLUMNS if c in frame.columns])
+    tables.present(frame, path, "video_id")
+    frame["time"] = tables.seconds(frame, path, "time")
+    unsafe = frame["video_id"].map(_unsafe_name).to_numpy()
     if unsafe.any():
-        line = int(np.flatnonzero(unsafe.to_numpy())[0]) + 2
+        line = int(frame.index[unsafe][0])
         raise DataError(
-            f"{path}: line {line} has video_id {frame['video_id'].iloc[line - 2]!r}; a video_id "
+            f"{path}: line {line} has video_id {frame.at[line, 'video_id']!r}; a video_id "
             "must be a plain file name inside the videos folder (no folders, no '..')"
         )
-    dup = frame.duplicated(KEY, keep=False)
-    if dup.any():
-        first = frame[dup].iloc[0]
-        raise DataError(
-            f"{path}: {int(dup.sum())} rows repeat a (video_id, time) key, e.g. "
-            f"{first['video_id']} at {first['time']} s; remove the duplicates"
-        )
-    return frame
+    for name, (low, high, required) in NUMBERS[kind].items():
+        frame[name] = tables.numbers(frame, path, name, low, high, required)
+    if kind == "labels":
+        tables.off_grid(frame, path, "distance", frame["distance"], DISTANCE_GRID)
+    tables.unique(frame, path, KEY)
+    return tables.done(frame)
+
+
+_NEEDED = (
+    "A chimpact data folder needs train_labels.csv, train_metadata.csv, test_metadata.csv and "
+    "submission_format.csv (run `python -m lib.demo --track chimpact --out DIR` to make a demo "
+    "one)."
+)
 
 
 def load(root: str | Path) -> Dataset:
@@ -127,7 +125,7 @@ def load(root: str | Path) -> Dataset:
         test = test.merge(truth, on=KEY, how="left", validate="one_to_one")
     else:
         test["distance"] = np.nan
-    fmt = read_table(root / "submission_format.csv", SUBMISSION_COLUMNS)
+    fmt = read_table(root / "submission_format.csv", SUBMISSION_COLUMNS, "format")
     if not fmt[KEY].reset_index(drop=True).equals(test[KEY].reset_index(drop=True)):
         _same_keys(test, fmt, root / "test_metadata.csv", root / "submission_format.csv")
         raise DataError(
@@ -135,13 +133,6 @@ def load(root: str | Path) -> Dataset:
             "but in another order; the competition lists them in the same order"
         )
     return Dataset(root=root, train=train, test=test)
-
-
-def _show(value: object) -> str:
-    """A cell as a person reads it in the CSV: 'ten', -2, 2.5 or (empty)."""
-    if isinstance(value, str):
-        return repr(value)
-    return "(empty)" if pd.isna(value) else str(value)
 
 
 def _unsafe_name(name: str) -> bool:

@@ -79,6 +79,11 @@ def resolve(run_id: str, ctx: profiles.Context) -> dict:
             "learning_rate": prof.learning_rate,
             "n_splits": manifest["config"]["n_splits"],
             "folds_grouped_by": manifest["config"]["group_by"],
+            # every fold reads every train shard (to train on or to pick its best epoch by), so
+            # a changed train row retrains the run; test rows do not enter training
+            "records": records.input_key(
+                ctx.work, spec.dataset, [f"fold{k}" for k in range(manifest["config"]["n_splits"])]
+            ),
             "seed": ctx.seed,
             "data_dir": str(ctx.data_dir),
             "work": str(ctx.work),
@@ -95,6 +100,7 @@ def train_run(
 
     config = resolve(run_id, ctx)
     out = run_dir(run_id)
+    labels = ctx_labels(ctx)  # CV is scored on these: the records must hold the same ones
     runs.start(out, config)
 
     strategy = training.select_strategy(strategy_kind)
@@ -104,7 +110,6 @@ def train_run(
     mcfg = model_config(spec, ctx.profile)
     n_splits = config["n_splits"]
     oof_parts, fold_mae, fold_info = [], {}, {}
-    labels = ctx_labels(ctx)
     medians = fold_medians(labels, records.fold_table(ctx.work), n_splits)
     slot = training.ModelSlot()  # one compiled model for all folds (bench/infer.py: saves s/fold)
     every_part = records.files(ctx.work, spec.dataset, [f"fold{j}" for j in range(n_splits)])
@@ -178,9 +183,12 @@ def train_run(
 
 
 def ctx_labels(ctx: profiles.Context) -> pd.DataFrame:
+    """The train labels of the context's data folder, checked to be those the records hold."""
     from lib.chimpact import schema
 
-    return schema.load(ctx.data_dir).train[["video_id", "time", "distance"]]
+    data = schema.load(ctx.data_dir)
+    records.check_current(data, ctx.work)
+    return data.train[["video_id", "time", "distance"]]
 
 
 def history(run_id: str) -> pd.DataFrame:

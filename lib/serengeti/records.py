@@ -13,22 +13,22 @@ first stacking season), `s10` (the second stacking season and every number of th
 
 Shard names carry their record counts and the manifest repeats them, so the reader asserts it
 saw every record. The manifest is written last; a build killed midway keeps its finished shards
-(each written to a temporary name and renamed) and resumes, unless its inputs (extraction
-settings, readable sequences, labels: `key.json`) have changed since. Sequences with no
+(each written to a temporary name and renamed) and resumes. Shards are named by the content
+keys of their sequences (`sequence_keys`: labels, stage-02 manifest rows, arrays file), so a
+rerun rewrites only the shards whose sequences changed (a part's later shards too when a
+change adds or removes an image record, as the shard boundaries move). Sequences with no
 readable image have no example; they are listed in the manifest (stage 06 gives them class
 priors).
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lib import fileio, records
+from lib import content_keys, fileio, records
 from lib.serengeti import extract, schema
 from lib.serengeti.schema import CLASSES, KEY, N_CLASSES
 
@@ -86,89 +86,139 @@ def _labels(data: schema.Dataset) -> dict[str, np.ndarray]:
 
 
 def build(data: schema.Dataset, work: str | Path, shard_size: int = 512) -> dict:
-    """Write every part's shards (complete shards are kept on a rerun with the same inputs)."""
+    """Write every part's shards; shards whose content key is unchanged are kept (see
+    `sequence_keys`), so a rerun rewrites only the shards of changed sequences. Returns the
+    manifest plus `written`: the shards this call wrote (`kind/file`)."""
     work = Path(work)
     out_dir = records_dir(work)
     readable = extract.readable_sequences(work)
     summary = fileio.read_json(extract.extract_dir(work) / "summary.json")
-    key = {
-        "extract": summary["config"],
-        "shard_size": shard_size,
-        "version": 1,
-        "inputs": _inputs_digest(data, readable),
-    }
-    manifest_path, key_path = out_dir / "manifest.json", out_dir / "key.json"
-    if manifest_path.is_file() and fileio.read_json(manifest_path).get("key") == key:
-        return fileio.read_json(manifest_path)
-    # A shard under its final name is complete (lib.records writes temp + rename), so a run
-    # killed midway is resumed by keeping its shards - but only if they were written from the
-    # same inputs: the key is stored before the first shard, and other inputs start afresh.
-    same = key_path.is_file() and fileio.read_json(key_path) == fileio.jsonable(key)
-    if out_dir.exists() and not same:
-        shutil.rmtree(out_dir)
-    fileio.remove_stale_temps(out_dir)
-    manifest_path.unlink(missing_ok=True)
-    fileio.write_json(key_path, key)
+    settings = {"extract": summary["config"], "version": records.FORMAT_VERSION}
+    manifest_path = out_dir / "manifest.json"
+    fileio.remove_stale_temps(out_dir)  # half-written shards of a killed build
+    manifest_path.unlink(missing_ok=True)  # written last: its presence means "complete"
     seqs = sequence_table(data)
     ok = set(zip(readable["split"], readable[KEY], strict=True))
     seqs["readable"] = [(s, q) in ok for s, q in zip(seqs["split"], seqs[KEY], strict=True)]
     labels = _labels(data)
-    zeros = np.zeros(N_CLASSES, np.float32)
-    manifest: dict = {"key": key, "image_size": summary["config"]["image_size"], "parts": {}}
+    keys = sequence_keys(work, seqs[seqs["readable"]], labels)
+    manifest: dict = {
+        "key": settings,
+        "tables": tables_key(data),
+        "image_size": summary["config"]["image_size"],
+        "parts": {},
+    }
+    written: list[str] = []
     for part in PARTS:
         chosen = seqs[(seqs["part"] == part) & seqs["readable"]]
         items = list(zip(chosen["split"], chosen[KEY], strict=True))
-        image_items = []
-        for split, seq_id in items:
-            idx = extract.load_arrays(work, split, seq_id)["image_index"]
-            image_items += [(split, seq_id, int(i), j == 0) for j, i in enumerate(idx)]
-
-        def make_image(item):
-            split, seq_id, index, first = item
-            arr = extract.load_arrays(work, split, seq_id)
-            j = int(np.flatnonzero(arr["image_index"] == index)[0])
-            return {
-                "flow": arr["flow"][j].tobytes(),
-                "naive": arr["naive"][j].tobytes(),
-                "seq_id": seq_id,
-                "image_index": index,
-                "first": int(first),
-                "labels": labels.get(seq_id, zeros),
-            }
-
-        def make_sequence(item):
-            split, seq_id = item
-            arr = extract.load_arrays(work, split, seq_id)
-            return {
-                "mean": arr["mean"].tobytes(),
-                "background": arr["background"].tobytes(),
-                "seq_id": seq_id,
-                "n_images": len(arr["image_index"]),
-                "labels": labels.get(seq_id, zeros),
-            }
-
         manifest["parts"][part] = {
-            "images": records.write_shards(
-                image_items, out_dir / "images", part, IMAGE_SPEC, shard_size, make_image
-            ),
-            "sequences": records.write_shards(
-                items, out_dir / "sequences", part, SEQUENCE_SPEC, shard_size, make_sequence
-            ),
+            **_write_part(work, part, items, keys, labels, settings, shard_size, written),
             "sequences_total": int((seqs["part"] == part).sum()),
             "sequences_without_image": int(((seqs["part"] == part) & ~seqs["readable"]).sum()),
         }
     fileio.write_csv(out_dir / "sequences.csv", seqs.drop(columns=["file_names"]))
     fileio.write_json(manifest_path, manifest)
-    return manifest
+    return {**manifest, "written": sorted(written)}  # this build's rewritten shards (not stored)
 
 
-def _inputs_digest(data: schema.Dataset, readable: pd.DataFrame) -> str:
-    """Fingerprint of what the shards hold besides the arrays: which sequences are readable
-    and their labels (a changed label or a newly broken image means other shard contents)."""
-    h = hashlib.sha1(usedforsecurity=False)
-    h.update(readable.sort_values(["split", KEY]).to_csv(index=False).encode())
-    h.update(data.train_labels.sort_values(KEY).to_csv(index=False).encode())
-    return h.hexdigest()
+def sequence_keys(
+    work: Path, readable: pd.DataFrame, labels: dict[str, np.ndarray]
+) -> dict[tuple[str, str], str]:
+    """(split, seq_id) -> content key: the sequence's labels, its stage-02 manifest rows (which
+    images were read, and why not) and the identity of its arrays file - read from stage 02's
+    outputs, never by decoding an image again. A damaged image replaced by a good copy and
+    extracted again changes its rows and its arrays, so its shards are rewritten."""
+    entries = extract.load_manifest(work).groupby(["split", KEY], sort=False)
+    out = {}
+    for split, seq_id in zip(readable["split"], readable[KEY], strict=True):
+        rows = entries.get_group((split, seq_id)).drop(columns=["split", KEY])
+        out[(split, seq_id)] = content_keys.item_key(
+            split=split,
+            seq_id=seq_id,
+            labels=labels.get(seq_id, _ZEROS).tolist(),
+            stage02=rows.to_dict(orient="list"),
+            arrays=content_keys.file_identity(extract.arrays_path(work, split, seq_id)),
+        )
+    return out
+
+
+_ZEROS = np.zeros(N_CLASSES, np.float32)
+
+
+def _write_part(
+    work: Path, part: str, items: list[tuple[str, str]], keys: dict, labels: dict,
+    settings: dict, shard_size: int, written: list[str],
+) -> dict:  # fmt: skip
+    """One part's image and sequence shards, each named by its items' content keys."""
+    out_dir = records_dir(work)
+    image_items = []
+    for split, seq_id in items:
+        idx = extract.load_arrays(work, split, seq_id)["image_index"]
+        image_items += [(split, seq_id, int(i), j == 0) for j, i in enumerate(idx)]
+
+    def make_image(item):
+        split, seq_id, index, first = item
+        arr = extract.load_arrays(work, split, seq_id)
+        j = int(np.flatnonzero(arr["image_index"] == index)[0])
+        return {
+            "flow": arr["flow"][j].tobytes(),
+            "naive": arr["naive"][j].tobytes(),
+            "seq_id": seq_id,
+            "image_index": index,
+            "first": int(first),
+            "labels": labels.get(seq_id, _ZEROS),
+        }
+
+    def make_sequence(item):
+        split, seq_id = item
+        arr = extract.load_arrays(work, split, seq_id)
+        return {
+            "mean": arr["mean"].tobytes(),
+            "background": arr["background"].tobytes(),
+            "seq_id": seq_id,
+            "n_images": len(arr["image_index"]),
+            "labels": labels.get(seq_id, _ZEROS),
+        }
+
+    image_keys = [f"{keys[(s, q)]}/{i}/{int(f)}" for s, q, i, f in image_items]
+    done: dict[str, list[str]] = {"images": [], "sequences": []}
+    entry = {
+        "images": records.write_shards(
+            image_items, out_dir / "images", part, IMAGE_SPEC, shard_size, make_image,
+            keys=image_keys, settings=settings, written=done["images"],
+        ),
+        "sequences": records.write_shards(
+            items, out_dir / "sequences", part, SEQUENCE_SPEC, shard_size, make_sequence,
+            keys=[keys[item] for item in items], settings=settings, written=done["sequences"],
+        ),
+    }  # fmt: skip
+    written += [f"{kind}/{name}" for kind, names in done.items() for name in names]
+    return entry
+
+
+def tables_key(data: schema.Dataset) -> str:
+    """Digest of the train labels the records hold, so a later stage can tell that the label
+    table was edited after stage 03 ran."""
+    return content_keys.digest(data.train_labels.sort_values(KEY).to_dict(orient="list"))
+
+
+def check_current(data: schema.Dataset, work: str | Path) -> None:
+    """Refuse to train or score on records made from another label table than `data`'s."""
+    if read_manifest(work).get("tables") != tables_key(data):
+        raise RuntimeError(
+            f"{records_dir(work) / 'manifest.json'}: the records were made from another "
+            f"train_labels.csv than the one in {data.root} (edited since?); rerun 02_extract and "
+            "03_tfrecords, which redo exactly the changed sequences"
+        )
+
+
+def input_key(work: str | Path, parts: tuple[str, ...]) -> str:
+    """What a stage reading `parts` (both kinds) was made from: the names of those shards,
+    which carry their content digests (a training run's or a prediction's input key)."""
+    return content_keys.digest(
+        [p.name for k in KINDS for part in parts for p in files(work, k, part)]
+    )
 
 
 def read_manifest(work: str | Path) -> dict:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lib import tables
 from lib.paths import inside
 
 # The 54 classes in the order of the competition's submission_format.csv columns.
@@ -55,8 +56,7 @@ FILES = {
 }
 
 
-class DataError(ValueError):
-    """Input data that does not match the competition layout; the message says how to fix it."""
+DataError = tables.DataError  # one class for both tracks' table errors
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def seq_parts(seq_ids: pd.Series, path: Path | str = "seq_id") -> pd.DataFrame:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{path}: line {i + 2}: seq_id {seq_ids.iloc[i]!r} does not look like "
+            f"{path}: line {seq_ids.index[i]}: seq_id {seq_ids.iloc[i]!r} does not look like "
             f"{SEQ_ID_SHAPE} ({int(bad.sum())} such row(s))"
         )
     return pd.DataFrame(
@@ -123,30 +123,18 @@ class Dataset:
         return self.train_images if split == "train" else self.test_images
 
 
-def _missing_file(path: Path) -> DataError:
-    needed = ", ".join(v for k, v in FILES.items() if k != "test_answers")
-    return DataError(
-        f"{path}: file not found. A serengeti data folder needs {needed} "
-        "(run `python -m lib.demo --track serengeti --out DIR` to make a demo one)."
-    )
+_NEEDED = (
+    f"A serengeti data folder needs {', '.join(v for k, v in FILES.items() if k != 'test_answers')}"
+    " (run `python -m lib.demo --track serengeti --out DIR` to make a demo one)."
+)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise _missing_file(path)
-    try:
-        frame = pd.read_csv(path, dtype={KEY: str, "file_name": str, "datetime": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV ({err})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]  # "seq_id, file_name" headers
+    """Every cell as text, indexed by CSV line, headers and seq_ids stripped (lib.tables)."""
+    frame = tables.read_csv(path, _NEEDED)
+    if KEY in frame.columns:
+        tables.strip_ids(frame, path, [KEY])
     return frame
-
-
-def _check_keys_present(frame: pd.DataFrame, column: str, path: Path) -> None:
-    empty = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
-    if empty.any():
-        line = int(np.flatnonzero(empty.to_numpy())[0]) + 2
-        raise DataError(f"{path}: empty {column} on line {line} ({int(empty.sum())} such row(s))")
 
 
 def _check_file_name(name: str, root: Path, path: Path, line: int) -> str:
@@ -175,25 +163,27 @@ def read_metadata(path: Path, root: Path) -> pd.DataFrame:
             f"{path}: missing column(s) {missing}; expected {METADATA_COLUMNS}, "
             f"found {list(frame.columns)}"
         )
-    frame = frame[METADATA_COLUMNS].reset_index(drop=True)
-    _check_keys_present(frame, KEY, path)
-    _check_keys_present(frame, "file_name", path)
+    frame = frame[METADATA_COLUMNS]
+    tables.present(frame, path, KEY)
+    tables.present(frame, path, "file_name")
     frame["file_name"] = [
-        _check_file_name(name, root, path, i + 2) for i, name in enumerate(frame["file_name"])
+        _check_file_name(name, root, path, line) for line, name in frame["file_name"].items()
     ]
     dup = frame["file_name"].duplicated(keep=False)
     if dup.any():
+        lines = " and ".join(str(i) for i in frame.index[dup.to_numpy()][:2])
         raise DataError(
             f"{path}: {int(dup.sum())} rows repeat a file_name, e.g. "
-            f"{frame.loc[dup, 'file_name'].iloc[0]!r}; each image must be listed once"
+            f"{frame.loc[dup, 'file_name'].iloc[0]!r} (lines {lines}); each image must be "
+            "listed once"
         )
     raw = frame["datetime"]
-    when = pd.to_datetime(raw, format=DATETIME_FORMAT, errors="coerce")
+    when = pd.to_datetime(raw.str.strip(), format=DATETIME_FORMAT, errors="coerce")
     bad = when.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{path}: line {i + 2}: datetime {raw.iloc[i]!r} is not YYYY-MM-DD HH:MM:SS "
+            f"{path}: line {raw.index[i]}: datetime {raw.iloc[i]!r} is not YYYY-MM-DD HH:MM:SS "
             f"({int(bad.sum())} such row(s)); leave it empty if the time is unknown"
         )
     frame["datetime"] = when
@@ -207,21 +197,21 @@ def read_labels(path: Path, what: str = "labels") -> pd.DataFrame:
     """A labels-shaped CSV (train labels, test answers): seq_id + the 54 classes as 0/1."""
     frame = _read_csv(path)
     _check_class_columns(frame, path)
-    frame = frame[LABEL_COLUMNS].reset_index(drop=True)
-    _check_keys_present(frame, KEY, path)
-    values = frame[list(CLASSES)].apply(pd.to_numeric, errors="coerce")
+    frame = frame[LABEL_COLUMNS]
+    tables.present(frame, path, KEY)
+    values = frame[list(CLASSES)].apply(lambda c: pd.to_numeric(c.str.strip(), errors="coerce"))
     bad = ~values.isin([0, 1]).to_numpy()
     if bad.any():
         row, col = (int(v[0]) for v in np.nonzero(bad))
         cell = frame.iloc[row, col + 1]
         shown = "(empty)" if pd.isna(cell) else repr(str(cell))
         raise DataError(
-            f"{path}: line {row + 2}, column {CLASSES[col]!r}: {shown}; "
+            f"{path}: line {frame.index[row]}, column {CLASSES[col]!r}: {shown}; "
             f"{what} must be 0 or 1 ({int(bad.sum())} bad value(s))"
         )
     frame[list(CLASSES)] = values.astype(np.int8)
     _check_unique(frame, path)
-    return frame
+    return tables.done(frame)
 
 
 def _check_class_columns(frame: pd.DataFrame, path: Path) -> None:
@@ -246,8 +236,10 @@ def _check_class_columns(frame: pd.DataFrame, path: Path) -> None:
 def _check_unique(frame: pd.DataFrame, path: Path) -> None:
     dup = frame[KEY].duplicated(keep=False)
     if dup.any():
+        first = frame.loc[dup, KEY].iloc[0]
+        lines = " and ".join(str(i) for i in frame.index[(frame[KEY] == first).to_numpy()][:2])
         raise DataError(
-            f"{path}: {int(dup.sum())} rows repeat a seq_id, e.g. {frame.loc[dup, KEY].iloc[0]!r}; "
+            f"{path}: {int(dup.sum())} rows repeat a seq_id, e.g. {first!r} (lines {lines}); "
             "keep one row per sequence"
         )
 
@@ -255,10 +247,10 @@ def _check_unique(frame: pd.DataFrame, path: Path) -> None:
 def read_submission_format(path: Path) -> pd.DataFrame:
     frame = _read_csv(path)
     _check_class_columns(frame, path)
-    frame = frame[LABEL_COLUMNS].reset_index(drop=True)
-    _check_keys_present(frame, KEY, path)
+    frame = frame[LABEL_COLUMNS]
+    tables.present(frame, path, KEY)
     _check_unique(frame, path)
-    return frame
+    return tables.done(frame)
 
 
 def _same_sequences(a: pd.Series, b: pd.Series, path_a: Path, path_b: Path, fix: str) -> None:

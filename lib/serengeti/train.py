@@ -38,7 +38,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from lib import fileio, paths, profiles, runs
+from lib import content_keys, fileio, paths, profiles, runs
 from lib.serengeti import data as sdata
 from lib.serengeti import metrics, records, runid, schema
 from lib.serengeti.model import ModelConfig, build_model, init_twostream, load_parent_weights
@@ -117,6 +117,9 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
             "seed": ctx.seed,
             "data_dir": str(ctx.data_dir),
             "work": str(ctx.work),
+            # the shards training reads (fit, and S9 to pick the best epoch by), content-keyed:
+            # a changed label or image there retrains the run; S10 and test rows do not
+            "records": records.input_key(ctx.work, ("fit", CHECKPOINT_PART)),
         }
     )
 
@@ -309,6 +312,7 @@ def train_run(
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
     data = schema.load(ctx.data_dir)
+    records.check_current(data, ctx.work)  # scored on these labels: trained on the same ones
     prior = priors(data)
     sibling = trained_sibling(run_id, config, runs.planned("serengeti", ctx.profile.name))
     if sibling is not None and not (out / "train" / "done.json").is_file():
@@ -426,15 +430,31 @@ def evaluate(val: pd.DataFrame, data: schema.Dataset, work: str | Path) -> dict:
 
 
 def predict_test(run_id: str, work: str | Path) -> pd.DataFrame:
-    """Stage 05: the run's test scores, both views (flip TTA = their mean): test_pred.csv."""
+    """Stage 05: the run's test scores, both views (flip TTA = their mean): test_pred.csv.
+
+    Kept while `test_pred.key.json` (config, weights digest, test shard names) is unchanged."""
     out = run_dir(run_id)
     if not (out / "metrics.json").is_file():
         raise FileNotFoundError(f"{out}: run not finished (no metrics.json); train it with 04")
     config = fileio.read_json(out / "config.json")
+    key = {
+        "version": PREDICTION_VERSION,
+        "config": content_keys.digest({k: v for k, v in config.items() if k != "git_commit"}),
+        "weights": content_keys.file_digest(weights_path(run_id)),
+        "test": records.input_key(work, ("test",)),
+    }
+    key_path = out / "test_pred.key.json"
+    if (out / "test_pred.csv").is_file() and key_path.is_file():
+        if fileio.read_json(key_path) == fileio.jsonable(key):
+            return read_pred(run_id, "test_pred.csv")  # made from these inputs already
     model = load_model(run_id)
     pred = sdata.predict(model, _datasets(config, Path(work), "test", False, 0))
     fileio.write_csv(out / "test_pred.csv", pred)
+    fileio.write_json(key_path, key)  # after the predictions it vouches for
     return pred
+
+
+PREDICTION_VERSION = 1
 
 
 def history(run_id: str) -> pd.DataFrame:
