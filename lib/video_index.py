@@ -125,7 +125,7 @@ def read_index(container, stream, path: str) -> VideoIndex:
         start=times[0], end=end, keyframes=tuple(t for t, _ in keys),
         key_stamps=tuple(ts for _, ts in keys),
         max_gap=max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0),
-        frames=len(times), codec=stream.codec.name if stream.codec else "",
+        frames=len(times), codec=stream.codec_context.codec.canonical_name,
     )  # fmt: skip
 
 

@@ -22,14 +22,17 @@ def strip_comment(jpeg: bytes) -> bytes:
     return jpeg[:at] + jpeg[at + 2 + length :]
 
 
-def cli_frames(path: Path, gamma: bool = False, size: tuple[int, int] | None = None) -> list[bytes]:
-    """Every second of the video as the ffmpeg binary writes it (fps=1, mjpeg -q:v 2)."""
+def cli_frames(
+    path: Path, gamma: bool = False, size: tuple[int, int] | None = None, count: int = 10**6
+) -> list[bytes]:
+    """Seconds 0..count-1 of the video as the ffmpeg binary writes them (fps=1, mjpeg -q:v 2)."""
     filters = ["fps=1"] + (["eq=gamma=0.1"] if gamma else [])
     filters += [f"scale={size[0]}:{size[1]}"] if size else []
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
             [ffmpeg_exe(), "-v", "error", "-nostdin", "-threads", "1", "-i", str(path),
-             "-map", "0:v:0", "-vf", ",".join(filters), "-c:v", "mjpeg", "-q:v", "2",
+             "-map", "0:v:0", "-vf", ",".join(filters), "-frames:v", str(count),
+             "-c:v", "mjpeg", "-q:v", "2",
              "-start_number", "0", f"{tmp}/%05d.jpg"],
             check=True, timeout=300,
         )  # fmt: skip
