@@ -124,7 +124,8 @@ def test_avi_dropped_frames_keep_their_time(tmp_path):
     path = encode(tmp_path / "drop.avi", *SRC, "-vf", "select='not(between(n,30,31))'",
                   "-fps_mode", "passthrough", "-c:v", "mpeg4", "-g", "12")  # fmt: skip
     index = index_video(path)
-    assert index.frames == 232 - 2 and index.max_gap == pytest.approx(3 / 25)
+    assert index.frames in (232 - 2, 233 - 2)  # 9.3 s at 25 fps, less the two dropped
+    assert index.max_gap == pytest.approx(3 / 25)
     needed = [0, 1, 2, 5]
     got = frames_at_seconds(path, needed, seek_cost=0, one_pass_share=9)
     assert got.plan.seeks and not got.fallback
