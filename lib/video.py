@@ -1,33 +1,60 @@
-"""Video probing and frame extraction with the ffmpeg binary from the imageio-ffmpeg wheel.
+"""Video probing and frame extraction in-process with PyAV (FFmpeg's libraries).
 
-Frame k of a video is the frame at second k (ffmpeg's `fps=1` filter), as in the write-up.
-`frames_at_1fps` decodes from the start up to a given second: the reference. `frames_at_seconds`
-returns the same frames (byte for byte) for a set of needed seconds but decodes only the spans
-of the video that hold them (see "span seeking" below). Both run one ffmpeg per file that
-decodes and JPEG-encodes in C and writes to a pipe: no frame touches the disk before we know it
-is needed.
+Frame k of a video is the frame at second k of ffmpeg's `fps=1` filter, as in the write-up: the
+last decoded frame whose time, rounded to the nearest second (halves away from zero), is <= k;
+the video's last frame serves the seconds up to the end of its display time. `frames_at_1fps`
+decodes from the start up to a given second: the reference. `frames_at_seconds` returns the same
+frames for a set of needed seconds but decodes only the runs of the video that hold them (one
+seek to the keyframe before each run; `lib.video_index` plans them). Only the kept frames are
+converted and JPEG-encoded, by FFmpeg's mjpeg encoder at the command line's `-q:v` scale, so the
+files match the ffmpeg binary's `-f image2pipe -c:v mjpeg` output byte for byte except for the
+encoder's version comment, which is left out (bitexact): a library upgrade does not change them.
+Everything runs on the calling thread (one decoding thread unless `threads` says otherwise), so
+N worker processes keep N cores busy.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
-import re
-import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+import av
 import numpy as np
+from av.video.reformatter import ColorRange
 from PIL import Image
 
-# ffmpeg's eq filter with gamma 0.1 maps luma Y to 256*(Y/255)**10: it darkens, pulling the
-# detail an overexposed original keeps in its top range back into view (the write-up's fix).
+from lib.video_index import (
+    ONE_PASS_SHARE,
+    Clock,
+    SpanPlan,
+    VideoIndex,
+    plan_spans,
+    read_index,
+    round_half_away,
+    runs,
+)
+
+__all__ = ["ONE_PASS_SHARE", "SpanPlan", "VideoIndex", "plan_spans", "round_half_away", "runs"]
+
+# The write-up's overexposure fix, ffmpeg's `eq=gamma=0.1`: a table on the luma plane, chroma
+# untouched. It darkens, pulling the detail an overexposed original keeps in its top range back.
 GAMMA_FILTER = "eq=gamma=0.1"
 WHITE_VALUE = 250
 WHITE_SHARE = 0.2
+TO_END = 2**40  # a run's last second when it is decoded to the end of the video
+QP2LAMBDA = 118  # FF_QP2LAMBDA: ffmpeg's -q:v N is global_quality N * this
+_JPEG_FORMATS = {
+    "yuv422p": "yuvj422p",
+    "yuvj422p": "yuvj422p",
+    "yuv444p": "yuvj444p",
+    "yuvj444p": "yuvj444p",
+}  # fmt: skip  (anything else: yuvj420p)
+_PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 
 
 class VideoError(RuntimeError):
@@ -36,7 +63,8 @@ class VideoError(RuntimeError):
 
 @cache
 def ffmpeg_exe() -> str:
-    """Path of the static ffmpeg shipped in the imageio-ffmpeg wheel (no system ffmpeg needed)."""
+    """The ffmpeg binary of the imageio-ffmpeg wheel: the demo generator encodes with it and the
+    benchmark runs the write-up's way with it; decoding here does not need it."""
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -51,48 +79,296 @@ class VideoInfo:
     duration: float
     codec: str
     container: str
+    rotation: int = 0  # degrees the display matrix turns the picture (counter-clockwise)
 
 
-_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_STREAM = re.compile(r"Stream #\d+:\d+.*?: Video: (\w+).*?, (\d{2,5})x(\d{2,5})")
-_FPS = re.compile(r"([\d.]+) (?:fps|tbr)")
-_INPUT = re.compile(r"Input #0, ([\w,]+), from")
-
-
-def probe(path: str | Path, timeout: float = 60) -> VideoInfo:
-    """Read size, frame rate, duration and codec from ffmpeg's header dump (no ffprobe here)."""
+def _checked(path: str | Path) -> Path:
+    """The path, if it names a non-empty file; otherwise a VideoError that says which."""
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: file is empty (0 bytes)")
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    text = proc.stderr.decode("utf-8", "replace")
-    stream = _STREAM.search(text)
-    if not stream:
-        raise VideoError(f"{path}: no video stream found ({_last_line(text)})")
-    line = text[stream.start() : text.find("\n", stream.start())]
-    fps = _FPS.search(line)
-    duration = _DURATION.search(text)
-    container = _INPUT.search(text)
-    seconds = 0.0
-    if duration:
-        h, m, s = duration.groups()
-        seconds = int(h) * 3600 + int(m) * 60 + float(s)
-    return VideoInfo(
-        path=str(path),
-        width=int(stream.group(2)),
-        height=int(stream.group(3)),
-        fps=float(fps.group(1)) if fps else float("nan"),
-        duration=seconds,
-        codec=stream.group(1),
-        container=container.group(1) if container else "",
-    )
+    return path
+
+
+def _open(path: Path, threads: int = 1):
+    """(container, first video stream), decoding on `threads` threads; VideoError if neither."""
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError as exc:
+        raise VideoError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"{path}: no video stream found ({container.format.name})")
+    stream = container.streams.video[0]
+    stream.codec_context.thread_count = max(1, int(threads))
+    stream.codec_context.thread_type = "AUTO" if threads > 1 else "SLICE"
+    return container, stream
+
+
+def probe(path: str | Path, timeout: float = 60) -> VideoInfo:
+    """Size, frame rate, duration, codec and rotation from the container's headers."""
+    path = _checked(path)
+    container, stream = _open(path)
+    with container:
+        rate = stream.average_rate or stream.base_rate
+        return VideoInfo(
+            path=str(path), width=stream.codec_context.width,
+            height=stream.codec_context.height, fps=float(rate) if rate else float("nan"),
+            duration=(container.duration or 0) / 1e6, codec=_codec_name(stream),
+            container=container.format.name, rotation=_first_rotation(container, stream),
+        )  # fmt: skip
+
+
+def _codec_name(stream) -> str:
+    """ffmpeg's name of the stream's codec ("h264", "mpeg4", "msmpeg4v3"), not the decoder's."""
+    return stream.codec_context.codec.canonical_name
+
+
+def _first_rotation(container, stream) -> int:
+    """Counter-clockwise degrees the display matrix turns the first frame (0 if it has none)."""
+    for frame in container.decode(stream):
+        return int(round((frame.rotation or 0) / 90)) * 90 % 360
+    return 0
+
+
+def index_video(path: str | Path, timeout: float = 120) -> VideoIndex:
+    """The keyframe index of the first video stream, from its demuxed packets (no decoding)."""
+    path = _checked(path)
+    container, stream = _open(path)
+    with container:
+        try:
+            return read_index(container, stream, str(path))
+        except (av.FFmpegError, ValueError) as exc:
+            raise VideoError(f"{path}: cannot index the video stream: {exc}") from None
+
+
+video_index = index_video  # the index is always read from packets now; the old name still works
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@dataclass
+class _Run:
+    """One decoding run: enter at `seek` (a stream timestamp; None: from the start), keep the
+    frames of seconds first..last (output numbering: second base + k is output k)."""
+
+    seek: int | None
+    first: int
+    last: int
+
+
+@dataclass
+class _Picked:
+    frames: dict[int, av.VideoFrame]  # output second -> its frame
+    end: int | None  # last output second, when the decode reached the end of the video
+    base: int  # the fps filter's first output second
+    sar: Fraction | None = None  # the stream's sample aspect ratio (the JFIF header's)
+
+
+class _Missed(Exception):
+    """A seek landed after the frame a run needs: the one-pass decode decides instead."""
+
+
+def _frames(container, stream, deadline: float, path: Path):
+    """Decoded frames in display order from the current position; stops at the end or at a
+    read error (as ffmpeg does), raises VideoError past the deadline."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except (StopIteration, av.EOFError):
+            return
+        except av.FFmpegError:
+            packet = None  # a damaged tail: decode what was read, as ffmpeg does
+        if time.monotonic() > deadline:
+            raise VideoError(f"{path}: decoding did not finish within the time limit")
+        try:
+            yield from stream.codec_context.decode(packet)
+        except av.FFmpegError:
+            continue  # a damaged packet: ffmpeg conceals and goes on
+        if packet is None or packet.size == 0 and packet.pts is None:
+            return
+
+
+def _decode(path: Path, threads: int, runs_: list[_Run], timeout: float, base: int | None):
+    """Decode the runs in order and keep, for each needed output second, the frame fps=1 keeps."""
+    container, stream = _open(path, threads)
+    deadline = time.monotonic() + timeout
+    picked = _Picked({}, None, 0 if base is None else base)
+    with container:
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        picked.sar = Fraction(sar) if sar else None
+        clock = Clock.of(container, stream)
+        for run in runs_:
+            if run.seek is not None:
+                container.seek(run.seek, stream=stream, backward=True, any_frame=False)
+            if _decode_run(container, stream, clock, run, picked, base, deadline, path):
+                break  # reached the end of the video
+    return picked
+
+
+def _decode_run(container, stream, clock, run, picked, base, deadline, path) -> bool:
+    """One run; True when it reached the end of the video."""
+    prev, prev_r = None, 0
+    for frame in _frames(container, stream, deadline, path):
+        if frame.pts is None or (prev is None and run.seek is not None and not frame.key_frame):
+            continue  # before the first keyframe after a seek: not decoded from a clean start
+        r = clock.second(frame.pts)
+        if prev is None:
+            if base is None:
+                base = picked.base = r  # one pass from the start: numbering starts here
+            elif run.seek is None and r != base or r - base > run.first:
+                raise _Missed  # not numbered as one pass would, or entered too late
+            prev, prev_r = frame, r
+            continue
+        if r <= prev_r:
+            prev = frame
+            continue
+        for k in range(max(prev_r - picked.base, run.first), min(r - picked.base, run.last + 1)):
+            picked.frames[k] = prev
+        prev, prev_r = frame, r
+        if r - picked.base > run.last:
+            return False
+    if prev is None:
+        if run.seek is not None:
+            raise _Missed
+        raise VideoError(f"{path}: no frames could be decoded")
+    step = Fraction(1, 1) / Fraction(stream.average_rate or stream.guessed_rate or 30)
+    duration = prev.duration * clock.time_base if prev.duration else step
+    picked.end = round_half_away(clock.seconds(prev.pts) + duration) - 1 - picked.base
+    for k in range(max(prev_r - picked.base, run.first), picked.end + 1):
+        picked.frames[k] = prev
+    return True
+
+
+# ---------------------------------------------------------------- frames to JPEG
+
+
+@cache
+def gamma_table(gamma: float = 0.1) -> np.ndarray:
+    """ffmpeg's eq filter luma table (vf_eq.c create_lut with contrast 1, brightness 0, gamma
+    weight 1): trunc(256 * (i/255)^(1/gamma)), 255 from 1.0 on; same float operations."""
+    v = np.arange(256, dtype=np.float64) / 255.0
+    v = 1.0 * (v - 0.5) + 0.5 + 0.0
+    v = v * 0.0 + np.power(v, 1.0 / gamma) * 1.0
+    table = np.where(v >= 1.0, 255, np.trunc(256.0 * v))
+    return np.where(v <= 0.0, 0, table).astype(np.uint8)
+
+
+def _planes(frame: av.VideoFrame) -> list[np.ndarray]:
+    """The pixel planes of an 8-bit planar frame as height x width arrays (padding cut)."""
+    return [
+        np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+        for p in frame.planes
+    ]
+
+
+def _frame(planes: list[np.ndarray], like: av.VideoFrame) -> av.VideoFrame:
+    """A frame of `like`'s format and colour range holding these planes."""
+    h, w = planes[0].shape
+    out = av.VideoFrame(w, h, like.format.name)
+    for plane, data in zip(out.planes, planes, strict=True):
+        padded = np.zeros((plane.height, plane.line_size), np.uint8)
+        padded[:, : plane.width] = data
+        plane.update(padded.tobytes())
+    out.color_range = like.color_range
+    return out
+
+
+def _planar(frame: av.VideoFrame) -> av.VideoFrame:
+    """8-bit planar YUV as ffmpeg's eq and transpose filters take it (others to yuv420p)."""
+    return frame if frame.format.name in _PLANAR_8BIT else frame.reformat("yuv420p", threads=1)
+
+
+def apply_gamma(frame: av.VideoFrame) -> av.VideoFrame:
+    """The frame with the eq=gamma=0.1 table applied to its luma plane, chroma untouched."""
+    frame = _planar(frame)
+    y, *chroma = _planes(frame)
+    return _frame([gamma_table()[y], *chroma], frame)
+
+
+def upright(frame: av.VideoFrame) -> av.VideoFrame:
+    """The frame turned as its display matrix says, as the ffmpeg command line autorotates."""
+    turns = int(round((frame.rotation or 0) / 90)) % 4
+    if not turns:
+        return frame
+    frame = _planar(frame)
+    return _frame([np.ascontiguousarray(np.rot90(p, turns)) for p in _planes(frame)], frame)
+
+
+class JpegEncoder:
+    """FFmpeg's mjpeg encoder at `-q:v quality`, one context per picture shape, one thread."""
+
+    def __init__(self, quality: int = 2, sample_aspect_ratio: Fraction | None = None) -> None:
+        self.quality = int(quality)
+        self.sar = sample_aspect_ratio
+        self._contexts: dict[tuple, av.CodecContext] = {}
+        self._count = 0
+
+    def _context(self, width: int, height: int, fmt: str) -> av.CodecContext:
+        key = (width, height, fmt)
+        if key not in self._contexts:
+            ctx = av.CodecContext.create("mjpeg", "w")
+            ctx.width, ctx.height, ctx.pix_fmt = width, height, fmt
+            ctx.time_base = Fraction(1, 1)
+            ctx.thread_count = 1
+            ctx.qscale = True
+            ctx.global_quality = self.quality * QP2LAMBDA
+            ctx.flags |= av.codec.context.Flags.bitexact
+            if self.sar:
+                ctx.sample_aspect_ratio = self.sar
+            self._contexts[key] = ctx
+        return self._contexts[key]
+
+    def encode(self, frame: av.VideoFrame, size: tuple[int, int] | None = None) -> bytes:
+        """JPEG bytes of a decoded frame: to full-range YUV (and `size`), then mjpeg."""
+        fmt = _JPEG_FORMATS.get(frame.format.name, "yuvj420p")
+        full = frame.format.name.startswith("yuvj") or frame.color_range == ColorRange.JPEG
+        width, height = size or (frame.width, frame.height)
+        pic = frame.reformat(
+            width=width, height=height, format=fmt, interpolation="BICUBIC" if size else None,
+            src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
+            dst_color_range=ColorRange.JPEG, threads=1,
+        )  # fmt: skip
+        pic.time_base, pic.pts = Fraction(1, 1), self._count
+        self._count += 1
+        return b"".join(bytes(p) for p in self._context(width, height, fmt).encode(pic))
+
+
+def _sar(picked: _Picked, size: tuple[int, int] | None, frame: av.VideoFrame) -> Fraction | None:
+    """The aspect ratio ffmpeg writes into the JFIF header: the stream's, turned with the
+    picture and scaled as its scale filter scales it."""
+    sar = picked.sar
+    if not sar:
+        return None
+    if int(round((frame.rotation or 0) / 90)) % 2:
+        sar, frame_size = 1 / sar, (frame.height, frame.width)
+    else:
+        frame_size = (frame.width, frame.height)
+    if not size:
+        return sar
+    return sar * Fraction(size[1] * frame_size[0], size[0] * frame_size[1])
+
+
+def _encode_all(path, picked: _Picked, gamma, size, quality) -> dict[int, bytes]:
+    """{second: JPEG} for the picked frames; a frame kept for several seconds is encoded once."""
+    if not picked.frames:
+        return {}
+    encoder = JpegEncoder(quality, _sar(picked, size, next(iter(picked.frames.values()))))
+    done: dict[int, bytes] = {}
+    out = {}
+    for k, frame in sorted(picked.frames.items()):
+        if id(frame) not in done:
+            pic = upright(frame)
+            done[id(frame)] = encoder.encode(apply_gamma(pic) if gamma else pic, size)
+        out[k] = done[id(frame)]
+    return out
+
+
+# ---------------------------------------------------------------- public API
 
 
 def frames_at_1fps(
@@ -107,383 +383,16 @@ def frames_at_1fps(
 ) -> list[bytes]:
     """JPEG bytes of frames 0..count-1 at one frame per second (fewer if the video is shorter).
 
-    Decoding stops after `count` output frames, so a video whose labels end early is not
+    Decoding stops after frame `count - 1` is decided, so a video whose labels end early is not
     decoded to its end. `size` is (width, height); `gamma` applies the overexposure fix.
     """
-    path = Path(path)
     if count <= 0:
         return []
     path = _checked(path)
-    filters = ["fps=1"]
-    if gamma:
-        filters.append(GAMMA_FILTER)
-    if size:
-        filters.append(f"scale={int(size[0])}:{int(size[1])}")
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
-        "-threads", str(threads), "-i", str(path),
-        "-map", "0:v:0", "-an", "-vf", ",".join(filters), "-frames:v", str(count),
-        "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", str(quality), "-threads", str(threads),
-        "pipe:1",
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise VideoError(f"{path}: ffmpeg did not finish within {timeout:.0f} s") from exc
-    frames = split_jpegs(proc.stdout)
-    if proc.returncode != 0 and not frames:
-        raise VideoError(
-            f"{path}: ffmpeg failed: {_last_line(proc.stderr.decode('utf-8', 'replace'))}"
-        )
-    if not frames:
-        raise VideoError(f"{path}: no frames could be decoded")
-    return frames
-
-
-def split_jpegs(stream: bytes) -> list[bytes]:
-    """Cut a concatenation of baseline JPEGs (ffmpeg's image2pipe/mjpeg output) into images.
-
-    Walks the marker segments instead of searching for FFD9, which can legally occur inside
-    segment payloads; entropy-coded data is scanned for the first real marker after it.
-    """
-    images: list[bytes] = []
-    pos, end = 0, len(stream)
-    while pos + 4 <= end:
-        if stream[pos : pos + 2] != b"\xff\xd8":
-            break  # trailing garbage after the last image (a truncated write): stop cleanly
-        start, pos = pos, pos + 2
-        while pos + 2 <= end:
-            if stream[pos] != 0xFF:
-                return images  # corrupt: no marker where one must be
-            marker = stream[pos + 1]
-            if marker == 0xD9:
-                pos += 2
-                images.append(stream[start:pos])
-                break
-            if marker == 0xFF:
-                pos += 1  # fill byte
-                continue
-            if marker == 0x01 or 0xD0 <= marker <= 0xD7:
-                pos += 2
-                continue
-            if pos + 4 > end:
-                return images
-            length = int.from_bytes(stream[pos + 2 : pos + 4], "big")
-            pos += 2 + length
-            if marker == 0xDA:  # start of scan: skip entropy-coded data to the next marker
-                while True:
-                    pos = stream.find(b"\xff", pos)
-                    if pos < 0 or pos + 1 >= end:
-                        return images
-                    nxt = stream[pos + 1]
-                    if nxt == 0x00 or 0xD0 <= nxt <= 0xD7:
-                        pos += 2
-                        continue
-                    break
-        else:
-            break
-    return images
-
-
-def decode_jpeg(data: bytes) -> np.ndarray:
-    """HxWx3 uint8 RGB from JPEG bytes (grayscale and CMYK are converted to RGB)."""
-    with Image.open(BytesIO(data)) as img:
-        return np.asarray(img.convert("RGB"))
-
-
-def white_share(frame: np.ndarray, value: int = WHITE_VALUE) -> float:
-    """Share of the H*W*3 values above `value`: the write-up's overexposure measure."""
-    return float(np.count_nonzero(frame > value)) / float(frame.size)
-
-
-def is_white(frame: np.ndarray, value: int = WHITE_VALUE, share: float = WHITE_SHARE) -> bool:
-    return white_share(frame, value) > share
-
-
-def _checked(path: str | Path) -> Path:
-    """The path, if it names a non-empty file; otherwise a VideoError that says which."""
-    path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise VideoError(f"{path}: file is empty (0 bytes)")
-    return path
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message from ffmpeg"
-
-
-# ---------------------------------------------------------------- span seeking
-#
-# `frames_at_1fps` decodes every frame from the start of the video up to the last needed
-# second. Labels leave much of a video unused (their windows cover about half of a typical
-# competition video), so most of that decoding feeds frames nobody wants. Span seeking decodes
-# only runs ("spans") of needed seconds: for each run ffmpeg seeks to the keyframe before it and
-# decodes to its end. All runs of one video share one ffmpeg process (one input per run, joined
-# by the concat filter), so a run costs a seek, not a process start.
-#
-# Identity with the one-pass method. Frame k of `frames_at_1fps` is the fps=1 filter's output
-# with timestamp k: the last decoded frame whose time, rounded to the nearest second (halves away
-# from zero), is <= k. A seeked run reproduces exactly that frame because
-#  * `-copyts -start_at_zero` keep every frame's time as in the one-pass run (seconds since the
-#    file's start), so the fps filter rounds the same times and numbers its outputs the same;
-#  * decoding starts at a keyframe, which gives the same pixels as decoding through it, and the
-#    seek target `-ss` (accurate seek drops the frames before it) is at most
-#    first + 0.5 - max_gap - slack: some frame then lies in [-ss, first + 0.5), so the filter's
-#    first output is at or before `first` and every frame it may pick for a later second is there;
-#    `-ss` aims 0.2 s past the keyframe wanted because ffmpeg backs off 3/23 s when frames are
-#    reordered (B-frames), which would otherwise land on the keyframe before;
-#  * `-t` ends a run at `last + 1` s: frames before last + 0.5 s decide second `last` and the end
-#    of the stream flushes it; a run that reaches the last seconds of the video is not cut, so the
-#    filter ends exactly where the one-pass run ends;
-#  * `select` keeps only the needed timestamps (plus the video's last two seconds in the final
-#    run, to learn where it ends) before JPEG encoding, and `showinfo` logs each kept timestamp:
-#    every JPEG in the pipe is matched to its second, never inferred from its position.
-# A video whose first frame is half a second or more after the file's start (the one-pass
-# numbering then starts later) is decoded in one pass, and any result that lacks a second the
-# index promised is redone by `frames_at_1fps` itself: a mismatch costs time, never a wrong frame.
-#
-# Cost model (`plan_spans`): decoding costs in proportion to the seconds of video decoded, and a
-# seek adds `seek_cost` seconds' worth (one more input: open, seek, decoder and filter set-up,
-# SEEK_CPU_S of CPU, expressed in seconds of this video by its size, rate and codec); the
-# frames from the keyframe to the run are counted as decoded. Going left to right over the
-# runs of needed seconds, the gap to the next run is decoded through when that costs no more
-# than seeking past it. If the plan still costs `one_pass_share` or more of one pass, one pass
-# (from 0, no seek) is used: the saving would not pay for the extra moving parts.
-
-NOPTS = -(2**63)  # AV_NOPTS_VALUE as framecrc prints it
-SEEK_CPU_S = 0.03  # CPU seconds one more input costs (open, seek, decoder and filters)
-# CPU nanoseconds to decode one pixel of one frame, single-threaded; measured on 1280x720 at 30 fps
-# and ~2 Mbit/s (bench/extract.py): H.264 about 0.05 s per second of video, MPEG-4 part 2 0.0125.
-DECODE_NS_PER_PIXEL = {"h264": 1.8, "hevc": 2.5, "mpeg4": 0.45, "msmpeg4v3": 0.45, "mjpeg": 3.0}
-ONE_PASS_SHARE = 0.95  # plans costing at least this share of one pass use one pass
-SEEK_AIM_S = 0.2  # -ss this far past the keyframe wanted (ffmpeg backs off 3/23 s)
-SEEK_SLACK_S = 0.1  # safety on the latest -ss that still decodes a run's first second
-
-
-@dataclass(frozen=True)
-class VideoIndex:
-    """The video stream's timeline: frame times and keyframes, without decoding - read from the
-    container (lib/video_index.py, ~1 ms) or from one ffmpeg demuxing pass (`index_video`).
-
-    Times are seconds since the file's start, as ffmpeg's filters see them.
-    """
-
-    path: str
-    width: int
-    height: int
-    fps: float
-    start: float  # first frame
-    end: float  # end of the last frame (its time plus its duration)
-    keyframes: tuple[float, ...]
-    max_gap: float  # longest step between consecutive frames in display order
-    frames: int
-    codec: str = ""
-
-    @property
-    def decode_cpu_per_second(self) -> float:
-        """Estimated CPU seconds to decode one second of this video (one thread)."""
-        per_pixel = DECODE_NS_PER_PIXEL.get(self.codec, DECODE_NS_PER_PIXEL["h264"]) * 1e-9
-        fps = self.fps if math.isfinite(self.fps) and self.fps > 0 else 30.0
-        return per_pixel * self.width * self.height * fps
-
-    @property
-    def seek_cost(self) -> float:
-        """What one extra seek costs, in seconds of decoding this video (see SEEK_CPU_S)."""
-        return min(max(SEEK_CPU_S / max(self.decode_cpu_per_second, 1e-9), 0.25), 60.0)
-
-    @property
-    def outputs(self) -> int:
-        """Frames the fps=1 filter makes of the whole video (seconds 0..outputs-1)."""
-        return max(0, round_half_away(self.end) - round_half_away(self.start))
-
-    def keyframe_before(self, t: float) -> float:
-        """Time of the last keyframe at or before t (where decoding starts after `-ss t`)."""
-        i = bisect.bisect_right(self.keyframes, t + 1e-9)
-        return self.keyframes[i - 1] if i else min(self.start, 0.0)
-
-
-def round_half_away(x: float) -> int:
-    """ffmpeg's AV_ROUND_NEAR_INF, with which the fps filter puts frames on whole seconds."""
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
-
-_TB = re.compile(r"^#tb 0: (\d+)/(\d+)", re.M)
-
-
-def video_index(path: str | Path, timeout: float = 120) -> VideoIndex:
-    """The index read from the container when it is a simple MP4 or AVI (no process, about a
-    millisecond; lib/video_index.py), else from ffmpeg (`index_video`)."""
-    from lib.video_index import read_index
-
-    return read_index(path) or index_video(path, timeout=timeout)
-
-
-def index_video(path: str | Path, timeout: float = 120) -> VideoIndex:
-    """Packet times and keyframe flags of the first video stream (ffmpeg's framecrc muxer over a
-    stream copy) and size and rate from the header: what `plan_spans` needs, without decoding."""
-    path = _checked(path)
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
-        "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "pipe:1",
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise VideoError(f"{path}: ffmpeg did not index it within {timeout:.0f} s") from exc
-    header = proc.stderr.decode("utf-8", "replace")
-    text = proc.stdout.decode("ascii", "replace")
-    stream = _STREAM.search(header)
-    tb = _TB.search(text)
-    if proc.returncode != 0 or not stream or not tb:
-        raise VideoError(f"{path}: cannot index the video stream ({_last_line(header)})")
-    scale = int(tb.group(1)) / int(tb.group(2))
-    times: list[float] = []
-    keys: list[float] = []
-    end = -math.inf
-    for line in text.splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if line.startswith("#") or len(parts) < 6:
-            continue
-        dts, pts, duration = int(parts[1]), int(parts[2]), int(parts[3])
-        stamp = pts if pts != NOPTS else dts  # AVI with B-frames: only decode times
-        if stamp == NOPTS:
-            continue
-        t = stamp * scale
-        times.append(t)
-        end = max(end, t + max(duration, 0) * scale)
-        flags = parts[6] if len(parts) > 6 and parts[6].startswith("F=") else "F=0x1"
-        if int(flags[2:], 16) & 1:  # framecrc omits F= for plain keyframes
-            keys.append(t)
-    if not times:
-        raise VideoError(f"{path}: the video stream has no timed packets")
-    times.sort()
-    line = header[stream.start() : header.find("\n", stream.start())]
-    fps = _FPS.search(line)
-    return VideoIndex(
-        path=str(path),
-        width=int(stream.group(2)),
-        height=int(stream.group(3)),
-        fps=float(fps.group(1)) if fps else float("nan"),
-        start=times[0],
-        end=float(end),
-        keyframes=tuple(sorted(keys)),
-        max_gap=float(np.diff(times).max()) if len(times) > 1 else 0.0,
-        frames=len(times),
-        codec=stream.group(1),
-    )
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One decoding run of a span plan: seek to `seek`, decode to `stop`, keep needed seconds."""
-
-    seek: float  # input -ss in seconds; 0 decodes from the start without seeking
-    first: int  # first needed second in this run
-    last: int  # last needed second in this run
-    start: float  # where decoding really starts: the keyframe at or before `seek`
-    stop: float  # where decoding stops: last + 1, or the end of the video
-    open_end: bool  # decode to the end of the video (no -t), so the fps filter ends as one pass
-
-    @property
-    def decoded(self) -> float:
-        return max(0.0, self.stop - self.start)
-
-
-@dataclass(frozen=True)
-class SpanPlan:
-    """Which runs of a video to decode, and what that is estimated to cost."""
-
-    needed: tuple[int, ...]  # seconds asked for (some may lie past the end of the video)
-    wanted: tuple[int, ...]  # the same, clamped to the last second the index promises
-    segments: tuple[Segment, ...]
-    one_pass: bool  # a single run from the start, no seek
-    decoded_seconds: float  # seconds of video the plan decodes (estimated from the index)
-    one_pass_seconds: float  # seconds one pass (from 0 up to the last needed second) decodes
-    reason: str = ""  # why one pass was chosen, if it was
-
-    @property
-    def seeks(self) -> int:
-        return sum(1 for s in self.segments if s.seek > 0)
-
-
-def runs(seconds: Iterable[int]) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive seconds, as inclusive (first, last) pairs."""
-    out: list[tuple[int, int]] = []
-    for s in sorted({int(x) for x in seconds}):
-        if out and s == out[-1][1] + 1:
-            out[-1] = (out[-1][0], s)
-        else:
-            out.append((s, s))
-    return out
-
-
-def plan_spans(
-    needed: Iterable[int],
-    index: VideoIndex,
-    *,
-    seek_cost: float | None = None,
-    one_pass_share: float = ONE_PASS_SHARE,
-) -> SpanPlan:
-    """Decide which runs of needed seconds to decode, by the cost model described above.
-
-    `seek_cost` is the price of one extra seek in seconds of decoding this video (None: the
-    index's estimate, SEEK_CPU_S over the CPU one second of it takes to decode - a seek is
-    worth more seconds of a small, cheap video than of a large one); `one_pass_share` is the
-    share of the one-pass cost at or above which one pass is used anyway (above 1.0: only when
-    seeking saves nothing; 0.0: always one pass). Seconds past the end of the video are planned
-    as its last second, which is what the one-pass method gives for them.
-    """
-    if seek_cost is None:
-        seek_cost = index.seek_cost
-    needed_t = tuple(sorted({int(s) for s in needed}))
-    if not needed_t or needed_t[0] < 0:
-        raise ValueError(f"needed seconds must be non-negative and not empty, got {needed_t[:5]}")
-    last_out = max(index.outputs - 1, 0)
-    wanted = tuple(sorted({min(s, last_out) for s in needed_t}))
-    origin = min(index.start, 0.0)
-
-    def entry(first: int) -> tuple[float, float]:
-        """(keyframe, -ss) for a run starting at `first`; (origin, 0) means no seek."""
-        latest = first + 0.5 - index.max_gap - SEEK_SLACK_S
-        key = index.keyframe_before(latest)
-        if key <= origin or latest <= 0:
-            return origin, 0.0
-        return key, min(key + SEEK_AIM_S, latest)
-
-    def segment(seek: float, start: float, first: int, last: int) -> Segment:
-        open_end = last >= last_out - 1
-        stop = index.end if open_end else min(last + 1.0, index.end)
-        return Segment(seek, first, last, start, stop, open_end)
-
-    whole = segment(0.0, origin, wanted[0], wanted[-1])
-    one_pass_seconds = whole.decoded
-
-    def one_pass(reason: str) -> SpanPlan:
-        return SpanPlan(needed_t, wanted, (whole,), True, whole.decoded, whole.decoded, reason)
-
-    if round_half_away(index.start) != 0:
-        return one_pass("the first frame is not at second 0")
-    if not index.keyframes:
-        return one_pass("no keyframes in the index")
-    chosen: list[list] = []  # [seek, start, first, last]
-    for first, last in runs(wanted):
-        start, seek = entry(first)
-        reached = chosen[-1][3] + 1.0 if chosen else origin  # decoding gets this far anyway
-        if seek > 0 and first - reached > seek_cost + (first - start):
-            chosen.append([seek, start, first, last])
-        elif chosen:
-            chosen[-1][3] = last
-        else:
-            chosen.append([0.0, origin, first, last])
-    plan = tuple(segment(*c) for c in chosen)
-    decoded = sum(s.decoded for s in plan)
-    cost = decoded + seek_cost * sum(1 for s in plan if s.seek > 0)
-    if cost >= one_pass_share * one_pass_seconds:
-        return one_pass(f"spans would cost {cost:.1f} of {one_pass_seconds:.1f} s")
-    return SpanPlan(needed_t, wanted, plan, False, decoded, one_pass_seconds)
+    picked = _decode(path, threads, [_Run(None, 0, count - 1)], timeout, base=None)
+    frames = _encode_all(path, picked, gamma, size, quality)
+    last = min(count - 1, picked.end if picked.end is not None else count - 1)
+    return [frames[k] for k in range(last + 1)]
 
 
 @dataclass(frozen=True)
@@ -515,105 +424,58 @@ def frames_at_seconds(
     seek_cost: float | None = None,
     one_pass_share: float = ONE_PASS_SHARE,
 ) -> SpanFrames:
-    """JPEG frames (1 fps numbering) of the needed seconds, decoding only the spans holding them.
+    """JPEG frames (1 fps numbering) of the needed seconds, decoding only the runs holding them.
 
-    Seconds past the end of the video give its last frame, as in the one-pass method. `threads`
-    applies to each ffmpeg stage (decoder, filters, encoder): keep 1 when several workers run.
+    Seconds past the end of the video give its last frame, as in the one-pass method. `timeout`
+    bounds the whole decode of the file (a damaged file becomes a VideoError, never a hang).
     """
     path = _checked(path)
-    index = index or video_index(path, timeout=timeout)
+    index = index or index_video(path, timeout=timeout)
     plan = plan_spans(needed, index, seek_cost=seek_cost, one_pass_share=one_pass_share)
-    got = _decode_segments(path, plan, index, gamma, size, quality, threads, timeout)
-    result = _assemble(plan, index, got)
+    stamps = index.key_stamps
+    todo = [
+        _Run(None if s.key is None else stamps[s.key], s.first, TO_END if s.open_end else s.last)
+        for s in plan.segments
+    ]
+    try:
+        picked = _decode(path, threads, todo, timeout, base=0 if not plan.one_pass else None)
+        result = _assemble(path, plan, picked, gamma, size, quality)
+    except _Missed:
+        result = None
     if result is not None:
         return result
-    # The decode did not deliver what the index promised: the reference method decides.
-    frames = frames_at_1fps(
-        path, plan.needed[-1] + 1, gamma=gamma, size=size, quality=quality, threads=threads,
-        timeout=timeout,
-    )  # fmt: skip
-    last = len(frames) - 1
-    kept = {min(k, last): frames[min(k, last)] for k in plan.needed}
-    return SpanFrames(kept, last, plan, fallback="the span decode missed promised seconds")
+    # The decode did not deliver what the index promised: one pass from the start decides.
+    whole = [_Run(None, 0, plan.needed[-1])]
+    picked = _decode(path, threads, whole, timeout, base=None)
+    result = _assemble(path, plan, picked, gamma, size, quality)
+    if result is None:
+        raise VideoError(f"{path}: frames of seconds {list(plan.needed)[:5]} could not be decoded")
+    return SpanFrames(result.frames, result.last, plan, "the span decode missed promised seconds")
 
 
-def _select_expression(seconds: Iterable[int], tail: int | None) -> str:
-    """A select filter expression that keeps these output seconds (and all from `tail` on)."""
-    terms = [f"eq(t,{a})" if a == b else f"between(t,{a},{b})" for a, b in runs(seconds)]
-    if tail is not None:
-        terms.append(f"gte(t,{tail})")
-    return "+".join(terms) or "0"
+def _assemble(path, plan: SpanPlan, picked: _Picked, gamma, size, quality) -> SpanFrames | None:
+    """The frames of every needed second, or None when any is missing."""
+    last = plan.needed[-1] if picked.end is None else min(plan.needed[-1], picked.end)
+    keep = {min(k, last) for k in plan.needed}
+    if picked.base != 0 and not plan.one_pass or not keep <= picked.frames.keys():
+        return None
+    chosen = _Picked({k: picked.frames[k] for k in keep}, picked.end, picked.base, picked.sar)
+    return SpanFrames(_encode_all(path, chosen, gamma, size, quality), last, plan)
 
 
-_SHOWINFO = re.compile(r"\[showinfo@s(\d+) @ [^\]]*\] n:\s*\d+ pts:\s*(-?\d+)")
+# ---------------------------------------------------------------- JPEG helpers
 
 
-def _decode_segments(
-    path: Path, plan: SpanPlan, index: VideoIndex, gamma: bool, size: tuple[int, int] | None,
-    quality: int, threads: int, timeout: float,
-) -> list[list[tuple[int, bytes]]]:  # fmt: skip
-    """One ffmpeg for all segments of the plan; per segment, its (second, JPEG) pairs in order."""
-    tail = index.outputs - 2  # an open-ended run keeps the last seconds: they show the end
-    post = (f",{GAMMA_FILTER}" if gamma else "") + (
-        f",scale={int(size[0])}:{int(size[1])}" if size else ""
-    )
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "repeat+info",
-           "-copyts", "-start_at_zero"]  # fmt: skip
-    chains = []
-    for j, seg in enumerate(plan.segments):
-        cmd += ["-threads", str(threads)]
-        if seg.seek > 0:
-            cmd += ["-ss", f"{seg.seek:.6f}"]
-        if not seg.open_end:
-            cmd += ["-t", f"{seg.last + 1 - seg.seek:.6f}"]
-        cmd += ["-i", str(path)]
-        mine = [s for s in plan.wanted if seg.first <= s <= seg.last]
-        expr = _select_expression(mine, tail if seg.open_end else None)
-        chains.append(f"[{j}:v:0]fps=1,select='{expr}',showinfo@s{j}=checksum=0{post}[v{j}]")
-    n = len(chains)
-    if n > 1:
-        chains.append("".join(f"[v{j}]" for j in range(n)) + f"concat=n={n}:v=1:a=0[out]")
-    cmd += [
-        "-filter_complex_threads", str(threads), "-filter_complex", ";".join(chains),
-        "-map", "[out]" if n > 1 else "[v0]", "-fps_mode", "passthrough",
-        "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", str(quality), "-threads", str(threads),
-        "pipe:1",
-    ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise VideoError(f"{path}: ffmpeg did not finish within {timeout:.0f} s") from exc
-    log = proc.stderr.decode("utf-8", "replace")
-    jpegs = split_jpegs(proc.stdout)
-    stamps = [(int(m.group(1)), int(m.group(2))) for m in _SHOWINFO.finditer(log)]
-    if proc.returncode != 0 and not jpegs:
-        raise VideoError(f"{path}: ffmpeg failed: {_last_line(log)}")
-    out: list[list[tuple[int, bytes]]] = [[] for _ in range(n)]
-    order = sorted(range(len(stamps)), key=lambda i: (stamps[i][0], i))  # concat order
-    if len(stamps) != len(jpegs):
-        return out  # cannot match images to seconds; the caller falls back
-    for image, i in zip(jpegs, order, strict=True):
-        out[stamps[i][0]].append((stamps[i][1], image))
-    return out
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """HxWx3 uint8 RGB from JPEG bytes (grayscale and CMYK are converted to RGB)."""
+    with Image.open(BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"))
 
 
-def _assemble(
-    plan: SpanPlan, index: VideoIndex, got: list[list[tuple[int, bytes]]]
-) -> SpanFrames | None:
-    """The frames of every needed second, or None when any is missing (fall back)."""
-    received: dict[int, bytes] = {}
-    end_seen: int | None = None
-    for seg, items in zip(plan.segments, got, strict=True):
-        received.update(items)
-        if seg.open_end:
-            end_seen = max((s for s, _ in items), default=None)
-            if end_seen is None or end_seen < index.outputs - 2:
-                return None  # the video ended before the seconds that show where it ends
-    last = plan.needed[-1] if end_seen is None else min(plan.needed[-1], end_seen)
-    frames: dict[int, bytes] = {}
-    for k in plan.needed:
-        k = min(k, last)
-        if k not in received:
-            return None
-        frames[k] = received[k]
-    return SpanFrames(frames, last, plan)
+def white_share(frame: np.ndarray, value: int = WHITE_VALUE) -> float:
+    """Share of the H*W*3 values above `value`: the write-up's overexposure measure."""
+    return float(np.count_nonzero(frame > value)) / float(frame.size)
+
+
+def is_white(frame: np.ndarray, value: int = WHITE_VALUE, share: float = WHITE_SHARE) -> bool:
+    return white_share(frame, value) > share

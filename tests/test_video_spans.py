@@ -3,7 +3,8 @@
 The videos are made here with the bundled ffmpeg: H.264 in MP4 and MPEG-4 part 2 in AVI, both
 with B-frames, at 30 fps and 1 fps, with GOP lengths that put keyframes between whole seconds,
 and durations that end between seconds, so seeks land in the middle of GOPs and the last frame
-is decided by the fps filter's end-of-stream rounding.
+is decided by the fps filter's end-of-stream rounding. The reference is the ffmpeg binary's own
+one-pass `fps=1` output (tests/video_cli.py).
 """
 
 import random
@@ -11,10 +12,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from video_cli import cli_frames
 
 from lib.video import (
-    SEEK_AIM_S,
-    VideoIndex,
     decode_jpeg,
     ffmpeg_exe,
     frames_at_1fps,
@@ -23,6 +23,7 @@ from lib.video import (
     plan_spans,
     runs,
 )
+from lib.video_index import VideoIndex
 
 NO_SCENECUT = ["-sc_threshold", "1000000000"]  # keyframes only where the GOP says
 X264_NO_SCENECUT = ["-x264-params", "scenecut=0"]
@@ -73,7 +74,9 @@ def video(request, tmp_path_factory):
          "-threads", "1", str(path)],
         input=frames.tobytes(), check=True,
     )  # fmt: skip
-    return path, frames_at_1fps(path, 10_000)
+    reference = cli_frames(path)
+    assert frames_at_1fps(path, 10_000) == reference  # the in-process one pass is the binary's
+    return path, reference
 
 
 def _needed_sets(outputs: int, seed: int, count: int = 6) -> list[list[int]]:
@@ -124,6 +127,9 @@ def test_gamma_and_scaling_match_too(video):
     path, _ = video
     needed = [1, 5, 6, 7, 15, 16]
     reference = frames_at_1fps(path, max(needed) + 1, gamma=True, size=(64, 36))
+    binary = cli_frames(path, gamma=True, size=(64, 36))[: len(reference)]
+    for ours, theirs in zip(reference, binary, strict=True):  # swscale's bicubic either way
+        assert np.abs(decode_jpeg(ours).astype(int) - decode_jpeg(theirs)).max() <= 2
     result = frames_at_seconds(
         path, needed, gamma=True, size=(64, 36), seek_cost=0, one_pass_share=9
     )
@@ -139,10 +145,11 @@ def test_index_finds_keyframes_and_the_end(video):
     gop = int(options[options.index("-g") + 1])
     assert index.frames == int(round(fps * seconds))
     keys = np.array(index.keyframes)
-    assert keys[0] == 0 and len(keys) >= index.frames / gop
-    assert np.diff(keys).max() <= gop / fps + 1e-6  # (B-frames make some encoders' GOPs shorter)
+    # the first frame is a keyframe (MPEG-4 in AVI with B-frames shows it one tick late)
+    assert keys[0] == index.start <= 1 / fps + 1e-9 and len(keys) >= index.frames / gop
+    assert np.diff(keys).max() <= (gop + 1) / fps + 1e-6  # (+1: that late first frame)
     assert np.diff(keys).min() > 1 / fps  # mid-GOP frames are not taken for keyframes
-    assert index.end == pytest.approx(index.frames / fps, abs=1e-6)
+    assert index.end == pytest.approx(index.start + index.frames / fps, abs=1e-6)
 
 
 # ---------------------------------------------------------------- planning (no ffmpeg)
@@ -150,7 +157,10 @@ def test_index_finds_keyframes_and_the_end(video):
 
 def _index(seconds: float = 60, gop: float = 1.0, start: float = 0.0, fps: float = 30):
     keys = tuple(float(t) for t in np.arange(start, seconds, gop))
-    return VideoIndex("x.mp4", 1280, 720, fps, start, seconds, keys, 1 / fps, int(seconds * fps))
+    stamps = tuple(int(t * 90000) for t in keys)
+    return VideoIndex(
+        "x.mp4", 1280, 720, fps, start, seconds, keys, stamps, 1 / fps, int(seconds * fps)
+    )
 
 
 def test_runs_merge_consecutive_seconds():
@@ -163,7 +173,7 @@ def test_close_runs_are_decoded_through_and_distant_ones_seeked():
     plan = plan_spans([10, 12, 14, 40, 41], index, seek_cost=1.0, one_pass_share=1.0)
     assert [(s.first, s.last) for s in plan.segments] == [(10, 14), (40, 41)]
     first, second = plan.segments
-    assert first.seek == pytest.approx(10 + SEEK_AIM_S)  # aims just past the keyframe at 10
+    assert first.key == 10  # enters at the keyframe at 10 s
     assert first.start == 10 and first.stop == 15 and not first.open_end
     assert second.start == 40 and second.stop == 42
     assert plan.decoded_seconds == pytest.approx(7)
@@ -188,23 +198,23 @@ def test_long_gops_make_seeking_dearer():
     long = plan_spans([20, 50], _index(gop=25.0), one_pass_share=1.0)
     assert short.seeks == 2 and short.decoded_seconds == pytest.approx(2)
     # keyframes at 0, 25, 50: second 20 is reached from 0 without a seek, 50 by one
-    assert long.seeks == 1 and long.segments[0].seek == 0 and long.segments[1].start == 50
+    assert long.seeks == 1 and long.segments[0].key is None and long.segments[1].start == 50
     assert long.decoded_seconds == pytest.approx(22)
 
 
 def test_near_the_start_no_seek_is_made():
     plan = plan_spans([0, 1, 2], _index(), one_pass_share=1.0)
-    assert plan.segments[0].seek == 0 and plan.seeks == 0
+    assert plan.segments[0].key is None and plan.seeks == 0
 
 
 def test_plans_covering_most_of_the_video_fall_back_to_one_pass():
     index = _index()
-    # seeking past 50..51 would save 2 s for a 0.6 s seek: 3% of the pass, under the threshold
+    # seeking past 50..51 would save 2 s for a cheap seek: 3% of the pass, under the threshold
     needed = list(range(0, 50)) + [52]
     assert not plan_spans(needed, index, one_pass_share=1.0).one_pass
     plan = plan_spans(needed, index)
     assert plan.one_pass and "cost" in plan.reason
-    assert len(plan.segments) == 1 and plan.segments[0].seek == 0
+    assert len(plan.segments) == 1 and plan.segments[0].key is None
     assert plan.one_pass_seconds == pytest.approx(53)
     # the threshold is a parameter: 0 always takes one pass, a large one never on cost grounds
     assert plan_spans([30], index, one_pass_share=0).one_pass
@@ -229,3 +239,17 @@ def test_bad_needed_seconds_are_refused():
         plan_spans([], _index())
     with pytest.raises(ValueError, match="non-negative"):
         plan_spans([-1, 3], _index())
+
+
+def test_a_run_is_entered_at_the_last_keyframe_rounding_to_its_first_second():
+    index = _index(gop=0.75)  # keyframes at ... 9.75, 10.5, 11.25 ... 30.0
+    plan = plan_spans([10, 30], index, seek_cost=0, one_pass_share=9)
+    # 10.5 rounds (halves away from zero) to second 11, so second 10 is entered at 9.75
+    assert [index.keyframes[s.key] for s in plan.segments] == [9.75, 30.0]
+
+
+def test_seek_cost_follows_the_codecs_decoding_price():
+    h264, mpeg4 = _index(), _index()
+    object.__setattr__(mpeg4, "codec", "mpeg4")
+    object.__setattr__(h264, "codec", "h264")
+    assert mpeg4.seek_cost > h264.seek_cost  # a seek is worth more seconds of a cheap codec
