@@ -8,8 +8,9 @@ with a `bundle.json` is always complete - as exported. A copy can still be cut s
 interrupted transfer), so loading checks every file before any library opens it: `bundle.json`
 parses and has its keys, each `.keras` is a whole zip archive, each LightGBM booster text is
 whole (LightGBM's native parser aborts the process on a cut file, so it must never see one). A
-damaged file gives one BundleError naming it and saying to copy it again. Track-specific parts (what goes into the manifest, how
-to predict) live in `lib/<track>/bundle.py`; this module only knows the common envelope.
+damaged file gives one BundleError naming it and saying to copy it again. Track-specific parts
+(what goes into the manifest, how to predict) live in `lib/<track>/bundle.py`; this module only
+knows the common envelope.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from lib import fileio, runs
+from lib import runs
 
 FORMAT_VERSION = 1
 MANIFEST = "bundle.json"

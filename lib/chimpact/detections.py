@@ -149,5 +149,7 @@ def read(path: str | Path, bases: list[Path], conf: float = 0.2) -> Detections:
         else:
             rows.append(_one_frame_per_second(pd.DataFrame(dets)).assign(filepath=file))
     columns = ["filepath", "time", *BOX_COLUMNS]
-    out.rows = pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+    out.rows = pd.DataFrame(columns=columns)
+    if rows:
+        out.rows = pd.concat(rows, ignore_index=True)[columns]
     return out

@@ -30,6 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from lib import fileio
+from lib.chimpact import detections
 from lib.chimpact.bundle import Bundle
 from lib.chimpact.windows import middle, needed_seconds, window
 from lib.paths import inside
@@ -43,6 +44,7 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".asf", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg
 ALL_SECONDS = 10**6  # "decode to the end": ffmpeg stops at the last frame
 MAX_TIME = 86_400  # a requested second beyond a day is a typo or a spreadsheet's 1E+19
 OUTPUT_COLUMNS = ["filepath", "time", "distance"]
+DETECTION_COLUMNS = [*OUTPUT_COLUMNS, *detections.BOX_COLUMNS]
 ERROR_COLUMNS = ["filepath", "time", "error"]
 PAST_END = "past the video's end"
 
@@ -367,6 +369,10 @@ def _run_jobs(
     """One entry per job, in job order: from the checkpoint when it holds the video's finished
     rows (same file, same seconds), else decoded and predicted (and then checkpointed)."""
     idents = [_identity(p, t, down_dir) for p, t in jobs]
+    for (path, _), ident in zip(jobs, idents, strict=True):
+        if extra is not None:  # the animals' boxes: a changed detections file redoes the video
+            boxes = extra[str(path)][["time", *detections.BOX_COLUMNS]]
+            ident["animals"] = boxes.to_numpy().tolist()
     done = [
         checkpoint.get(str(p), i) if checkpoint else None
         for (p, _), i in zip(jobs, idents, strict=True)
@@ -411,7 +417,85 @@ def _assemble(
         if entry["overexposed"]:
             overexposed.append(str(path))
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    return rows, pd.DataFrame(errors, columns=ERROR_COLUMNS), overexposed
+    return rows[columns], pd.DataFrame(errors, columns=ERROR_COLUMNS), overexposed
+
+
+def predict_detections(
+    bundle: Bundle,
+    videos: list[str | Path],
+    detections_file: str | Path,
+    conf: float = 0.2,
+    downsampled: str | Path | None = None,
+    batch_size: int = 32,
+    workers: int = 2,
+    snap: bool = True,
+    progress: bool = True,
+    checkpoint: Checkpoint | None = None,
+) -> Result:
+    """One row per animal that MegaDetector found (lib.chimpact.detections) in the seconds that
+    hold one: the CNN-LSTM runs once per second, the box member on each animal's own box."""
+    down_dir = Path(downsampled).expanduser() if downsampled else None
+    if down_dir is not None and not down_dir.is_dir():
+        raise InputError(f"--downsampled {down_dir}: no such folder")
+    if bundle.boxes is None:
+        log.warning("%s has no detector-box member: the animals of one second share its "
+                    "distance; export a bundle whose blend used it", bundle.folder)  # fmt: skip
+    bases = [Path(v).expanduser().absolute() for v in videos if Path(v).expanduser().is_dir()]
+    try:
+        found = detections.read(detections_file, bases, conf)
+    except detections.DetectionsError as exc:
+        raise InputError(str(exc)) from None
+    animals = found.rows
+    groups = {str(p): g.reset_index(drop=True) for p, g in animals.groupby("filepath", sort=False)}
+    jobs = [(Path(p), sorted(set(g["time"].tolist()))) for p, g in groups.items()]
+    opts = Options(batch_size, workers, snap, progress)
+    entries = _run_jobs(jobs, bundle, down_dir, opts, checkpoint, _animal_entry, groups)
+    rows, errors, overexposed = _assemble(jobs, entries, DETECTION_COLUMNS)
+    skips = [(f, np.nan, "skipped: missing on disk") for f in found.missing]
+    skips += [(f, np.nan, "skipped: no animal detection") for f in found.without]
+    skips += [(f, np.nan, f"skipped: failed in MegaDetector ({why})") for f, why in found.failed]
+    return Result(
+        rows=rows.reset_index(drop=True),
+        errors=pd.concat([errors, pd.DataFrame(skips, columns=ERROR_COLUMNS)], ignore_index=True),
+        overexposed=overexposed,
+        videos=len(jobs),
+        skipped_finished=checkpoint.reused if checkpoint else 0,
+    )
+
+
+def _animal_entry(bundle: Bundle, video: VideoFrames, opts: Options, groups: dict) -> dict:
+    """One video's animal rows: the blend of the runs at the animal's second and, with a box
+    member, the box model on the animal's own box, with the blend's weights with boxes."""
+    animals = groups[str(video.path)]
+    boxes = {c: animals[c].tolist() for c in detections.BOX_COLUMNS}
+    distance = np.full(len(animals), np.nan)
+    if video.error:
+        log.warning("%s: %s", video.path, video.error)
+        errors = [[None, video.error]]
+    else:
+        inside_video = animals["time"].to_numpy() <= video.last_second
+        distance[inside_video] = _animal_distances(bundle, video, animals[inside_video], opts)
+        if opts.snap and inside_video.any():
+            distance[inside_video] = bundle.snap(distance[inside_video]).astype(np.float64)
+        errors = _past_end_errors(video)
+    return {"rows": {"time": animals["time"].tolist(), "distance": distance.tolist(), **boxes},
+            "errors": errors, "overexposed": video.overexposed}  # fmt: skip
+
+
+def _animal_distances(
+    bundle: Bundle, video: VideoFrames, animals: pd.DataFrame, opts: Options
+) -> np.ndarray:
+    """Unsnapped distance per animal row (all inside the video)."""
+    where = {t: i for i, t in enumerate(video.times)}
+    at = animals["time"].map(where).to_numpy()
+    if bundle.boxes is None:
+        return predict_frames(bundle, video, opts.batch_size)[at]
+    cnn = np.zeros(len(video.times), dtype=np.float64)
+    for run in bundle.runs:
+        if run.weight_with_boxes:
+            cnn += run.weight_with_boxes * _run_predict(run, video, opts.batch_size)
+    rows = animals.assign(video_id=str(video.path), probability=animals["conf"])
+    return cnn[at] + bundle.boxes.weight * bundle.boxes.predict(rows)
 
 
 def errors_path(out: str | Path) -> Path:
