@@ -72,10 +72,11 @@ def _common_flags(parser: argparse.ArgumentParser, unit: str) -> None:
         "--overwrite", action="store_true",
         help="replace existing outputs and start afresh (drop the checkpoint)",
     )  # fmt: skip
+    when = (f"every N videos and at least every {ckpt.EVERY_SECONDS:g} s" if unit == "videos"
+            else "in chunks of N sequences, each saved when scored")  # fmt: skip
     parser.add_argument(
         "--checkpoint-every", type=positive(), default=ckpt.EVERY_FILES, metavar="N",
-        help=f"save finished {unit} beside the output every N {unit} (default "
-             f"{ckpt.EVERY_FILES}) and at least every {ckpt.EVERY_SECONDS:g} s",
+        help=f"save finished {unit} beside the output, {when} (default {ckpt.EVERY_FILES})",
     )  # fmt: skip
 
 

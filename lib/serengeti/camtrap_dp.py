@@ -34,6 +34,28 @@ VERSION = "1.0.2"
 BASE_URL = f"https://raw.githubusercontent.com/tdwg/camtrap-dp/{VERSION}"
 PROFILE = f"{BASE_URL}/camtrap-dp-profile.json"
 TABLES = ("deployments", "media", "observations")
+# every field of the standard's table schemas, in their order (unused ones stay empty)
+COLUMNS = {
+    "deployments": [
+        "deploymentID", "locationID", "locationName", "latitude", "longitude",
+        "coordinateUncertainty", "deploymentStart", "deploymentEnd", "setupBy", "cameraID",
+        "cameraModel", "cameraDelay", "cameraHeight", "cameraDepth", "cameraTilt",
+        "cameraHeading", "detectionDistance", "timestampIssues", "baitUse", "featureType",
+        "habitat", "deploymentGroups", "deploymentTags", "deploymentComments",
+    ],
+    "media": [
+        "mediaID", "deploymentID", "captureMethod", "timestamp", "filePath", "filePublic",
+        "fileName", "fileMediatype", "exifData", "favorite", "mediaComments",
+    ],
+    "observations": [
+        "observationID", "deploymentID", "mediaID", "eventID", "eventStart", "eventEnd",
+        "observationLevel", "observationType", "cameraSetupType", "scientificName", "count",
+        "lifeStage", "sex", "behavior", "individualID", "individualPositionRadius",
+        "individualPositionAngle", "individualSpeed", "bboxX", "bboxY", "bboxWidth",
+        "bboxHeight", "classificationMethod", "classifiedBy", "classificationTimestamp",
+        "classificationProbability", "observationTags", "observationComments",
+    ],
+}  # fmt: skip
 OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
 
 
@@ -164,6 +186,6 @@ def write(
     }
     with fileio.atomic_dir(folder) as tmp:
         for name, table in tables.items():
-            table.to_csv(tmp / f"{name}.csv", index=False)
+            table.reindex(columns=COLUMNS[name]).to_csv(tmp / f"{name}.csv", index=False)
         fileio.write_json(tmp / "datapackage.json", _descriptor(tables, lat, lon, bundle))
     return Path(folder)
