@@ -5,10 +5,16 @@ A bundle holds every fold model of each run that has a non-zero weight in the gr
 preprocessing the models were trained with: 1 fps frames, JPEG quality and frame size of stage 02,
 the overexposure rule and gamma filter, the window (frames, step), the model input size, and the
 snapping grid. `lib.chimpact.predict` reads only this folder.
+
+When the ensemble includes the detector-box member (`lib.chimpact.boxes`), its boosters and the
+blend's weights with it travel too (`boxes` in the manifest, and each run's
+`weight_with_boxes`): predicting from MegaDetector detections then gives every detected animal
+its own distance from its own box. Without detections the write-up's weights are used.
 """
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +25,7 @@ import numpy as np
 from lib import bundle as common
 from lib import fileio
 from lib.bundle import BundleError
-from lib.chimpact import runid, schema
+from lib.chimpact import boxes, runid, schema
 from lib.chimpact.model import ModelConfig
 from lib.chimpact.windows import HALF
 from lib.video import GAMMA_FILTER
@@ -42,15 +48,19 @@ def export(
     from lib.chimpact.train import load_fold_model, run_dir
 
     out = Path(out) if out else common.default_dir(TRACK)
-    # the write-up's runs only: new videos come without the detector boxes the box model needs
-    blend = summary.get("writeup_ensemble_weights", summary["ensemble_weights"])
-    weights = {r: float(w) for r, w in blend.items() if abs(w) > 1e-12}
+    # the write-up's runs for videos without detections; the blend with the box member beside
+    weights = _nonzero(summary.get("writeup_ensemble_weights", summary["ensemble_weights"]))
+    weights.pop(boxes.NAME, None)
+    with_boxes = _nonzero(summary["ensemble_weights"])
+    if boxes.NAME not in with_boxes:
+        with_boxes = {}
     if not weights:
         raise ValueError("the ensemble has no run with a non-zero weight; nothing to export")
     strategy = training.select_strategy(strategy_kind)
     runs, files = [], []
+    run_ids = list(dict.fromkeys([*weights, *(r for r in with_boxes if r != boxes.NAME)]))
     with fileio.atomic_dir(out) as tmp:
-        for run_id, weight in weights.items():
+        for run_id in run_ids:
             config = fileio.read_json(run_dir(run_id) / "config.json")
             metrics = fileio.read_json(run_dir(run_id) / "metrics.json")
             spec = runid.parse(run_id)
@@ -65,7 +75,8 @@ def export(
             runs.append(
                 {
                     "run_id": run_id,
-                    "weight": weight,
+                    "weight": weights.get(run_id, 0.0),
+                    "weight_with_boxes": with_boxes.get(run_id, 0.0),
                     "source": spec.source,
                     "step": spec.step,
                     "frames": spec.frames,
@@ -95,12 +106,54 @@ def export(
                 "resize": "tf.image.resize to image_size x image_size, antialias, aspect not kept",
             },
             "postprocessing": {"snap_to_grid": True, "grid": schema.DISTANCE_GRID.tolist()},
+            "boxes": _export_boxes(tmp, with_boxes, summary, files),
             "trained_on": {"profile": summary.get("profile"), "data_dir": summary.get("data_dir")},
             "environment": common.environment(),
             "files": files,
         }
         fileio.write_json(tmp / common.MANIFEST, manifest)  # last: its presence means complete
     return out
+
+
+def _nonzero(blend: dict) -> dict[str, float]:
+    return {r: float(w) for r, w in blend.items() if abs(w) > 1e-12}
+
+
+def _export_boxes(tmp: Path, with_boxes: dict, summary: dict, files: list[str]) -> dict | None:
+    """Copy the box member's fold boosters into the bundle; its manifest entry (or None)."""
+    if not with_boxes:
+        return None
+    src = boxes.member_dir()
+    models = []
+    for path in sorted(src.glob("fold*.txt")):
+        rel = f"boxes/{path.name}"
+        (tmp / "boxes").mkdir(exist_ok=True)
+        shutil.copyfile(path, tmp / rel)
+        models.append(rel)
+    if not models:
+        raise ValueError(f"{src}: the blend uses {boxes.NAME} but its boosters are missing")
+    files += models
+    return {
+        "weight": with_boxes[boxes.NAME],
+        "features": boxes.FEATURES,
+        "models": models,
+        "cv_mae": summary.get("box_model_cv_mae"),
+        "ensemble_cv_mae": summary.get("ensemble_cv_mae"),
+        "box_format": "x1,y1,x2,y2 normalised to [0, 1]; probability = the detector's conf",
+    }
+
+
+@dataclass
+class BoxMember:
+    """The detector-box boosters (fold mean) and the blend's weight on them."""
+
+    weight: float
+    boosters: list[Any]
+
+    def predict(self, rows) -> np.ndarray:
+        """Distance per row of `rows` (video_id, x1, y1, x2, y2, probability)."""
+        x = boxes.features(rows)
+        return np.mean([b.predict(x) for b in self.boosters], axis=0).astype(np.float64)
 
 
 @dataclass
@@ -111,6 +164,7 @@ class RunModels:
     step: int
     frames: int
     image_size: int
+    weight_with_boxes: float = 0.0
     model: Any = None  # the run's network (its first fold's file), predicting for every fold
     fold_weights: list[list[np.ndarray]] = field(default_factory=list)  # each fold's weights
 
@@ -137,6 +191,7 @@ class Bundle:
     folder: Path
     manifest: dict
     runs: list[RunModels]
+    boxes: BoxMember | None = None
 
     @property
     def preprocessing(self) -> dict:
@@ -200,8 +255,20 @@ def load(folder: str | Path) -> Bundle:
                 step=int(entry["step"]),
                 frames=int(entry["frames"]),
                 image_size=int(entry["image_size"]),
+                weight_with_boxes=float(entry.get("weight_with_boxes", 0.0)),
                 model=model,
                 fold_weights=fold_weights,
             )
         )
-    return Bundle(folder=folder, manifest=manifest, runs=runs)
+    return Bundle(folder=folder, manifest=manifest, runs=runs, boxes=_load_boxes(folder, manifest))
+
+
+def _load_boxes(folder: Path, manifest: dict) -> BoxMember | None:
+    """The box member's boosters (each text checked whole by read_manifest first)."""
+    entry = manifest.get("boxes")
+    if not entry:
+        return None
+    import lightgbm as lgb
+
+    boosters = [lgb.Booster(model_file=str(folder / rel)) for rel in entry["models"]]
+    return BoxMember(weight=float(entry["weight"]), boosters=boosters)

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-duration", type=positive(2), help="chimpact: longest clip in seconds (default 60)"
     )
     parser.add_argument(
+        "--companions", type=float,
+        help="chimpact prediction demo: share of test videos with a second animal for some "
+             "seconds; also writes animal_truth.csv and test_megadetector.json (default 0)",
+    )  # fmt: skip
+    parser.add_argument(
         "--sequences",
         type=positive(22),
         help="serengeti: total sequences, train + test (default 800)",
@@ -62,14 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.track == "serengeti":
         wrong = [
-            f for f, v in (("--videos", args.videos), ("--max-duration", args.max_duration)) if v
-        ]
+            f
+            for f, v in (("--videos", args.videos), ("--max-duration", args.max_duration),
+                         ("--companions", args.companions))
+            if v
+        ]  # fmt: skip
         options = {"sequences": args.sequences, "image_size": args.image_size}
     else:
         wrong = [
             f for f, v in (("--sequences", args.sequences), ("--image-size", args.image_size)) if v
         ]
-        options = {"videos": args.videos, "max_duration": args.max_duration}
+        options = {"videos": args.videos, "max_duration": args.max_duration,
+                   "companions": args.companions}  # fmt: skip
     if wrong:
         parser.error(f"{', '.join(wrong)} does not apply to --track {args.track}")
     options = {k: v for k, v in options.items() if v is not None}

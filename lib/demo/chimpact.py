@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from lib.demo import chimpact_pairs as pairs
 from lib.demo import chimpact_stats as stats
 from lib.demo import prepare_folder
 from lib.demo.chimpact_plan import Box, VideoPlan, box_at, plan_demo
@@ -51,25 +52,38 @@ def generate(
     progress: bool = True,
     *,
     overexposed_share: float = 0.10,
+    companions: float = 0.0,
 ) -> dict[str, Any]:
     """Write a complete demo competition folder at `out` and return a summary.
 
     `videos` counts both splits (train ~70%, test ~30%). `overexposed_share` of the videos
     (at least one when > 0) are overexposed. Same seed, same bytes: every random draw is
     seeded from (seed, video index), and ffmpeg runs single-threaded.
+
+    `companions` > 0 makes a prediction demo (lib.demo.chimpact_pairs): that share of the test
+    videos shows a second animal for some seconds, and `animal_truth.csv` and
+    `test_megadetector.json` are written. At 0 (the default) the folder is the competition-style
+    demo, unchanged.
     """
     _check_arguments(seed, videos, max_duration, workers, overexposed_share)
+    if not 0.0 <= companions <= 1.0:
+        raise ValueError(f"companions must be within 0..1, got {companions!r}")
     out = Path(out)
     _prepare_folder(out)
     started = time.perf_counter()
     plans = plan_demo(seed, videos, max_duration, overexposed_share)
+    if companions > 0:
+        plans = pairs.add_companions(plans, seed, companions)
     checksums = _render_all(plans, out, workers or os.cpu_count() or 1, progress)
     summary = _write_tables(plans, checksums, out, seed)
-    write_json(
-        out / "demo_info.json",
-        {"generator": "lib.demo.chimpact", "version": GENERATOR_VERSION, "seed": seed,
-         "max_duration": max_duration, "overexposed_share": overexposed_share, **summary},
-    )  # fmt: skip
+    info = {"generator": "lib.demo.chimpact", "version": GENERATOR_VERSION, "seed": seed,
+            "max_duration": max_duration, "overexposed_share": overexposed_share, **summary}
+    if companions > 0:
+        write_csv(out / "animal_truth.csv", pairs.truth_table(plans))
+        write_json(out / "test_megadetector.json", pairs.megadetector_json(plans, seed))
+        info["companions"] = companions
+        info["videos_with_two_animals"] = sum(p.companion is not None for p in plans)
+    write_json(out / "demo_info.json", info)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
 

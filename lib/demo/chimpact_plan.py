@@ -12,6 +12,7 @@ import math
 import string
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -131,6 +132,7 @@ class VideoPlan:
     gain: float  # this video's light level (time of day)
     tint: tuple[float, float, float]
     noise_seed: tuple[int, ...]
+    companion: Any = None  # prediction demos: a second animal (lib.demo.chimpact_pairs)
 
     @property
     def frames(self) -> int:

@@ -343,6 +343,9 @@ def frames(plan: VideoPlan) -> Iterator[np.ndarray]:
     choices = rng.integers(0, NOISE_FRAMES, plan.frames)
     for index in range(plan.frames):
         k = int(choices[index])
+        if plan.companion is not None and plan.companion.present(index // plan.site.fps):
+            yield _two_animals(plan, index, ready[k], bank[k])
+            continue
         distance, u, facing, phase = state_at(plan, index)
         parts = animal_parts(plan.site, species, distance, u, facing, phase)
         box = box_of(parts, plan.site)
@@ -350,18 +353,41 @@ def frames(plan: VideoPlan) -> Iterator[np.ndarray]:
             yield ready[k]
             continue
         frame = ready[k].copy()
-        left, top = int(box.x1), int(box.y1)
-        right, bottom = int(math.ceil(box.x2)), int(math.ceil(box.y2))
-        colour = animal_colour(plan, render_distance(distance))
-        paint_animal(
-            frame[top:bottom, left:right],
-            parts,
-            (left, top),
-            colour,
-            bank[k][top:bottom, left:right],
-            plan.overexposed,
-        )
+        _paint(frame, plan, parts, box, distance, bank[k])
         yield frame
+
+
+def _paint(
+    frame: np.ndarray, plan: VideoPlan, parts: list[Part], box, distance: float, noise
+) -> None:
+    """Paint one animal onto `frame` in place, on its box, with the frame's own noise field."""
+    left, top = int(box.x1), int(box.y1)
+    right, bottom = int(math.ceil(box.x2)), int(math.ceil(box.y2))
+    colour = animal_colour(plan, render_distance(distance))
+    paint_animal(
+        frame[top:bottom, left:right],
+        parts,
+        (left, top),
+        colour,
+        noise[top:bottom, left:right],
+        plan.overexposed,
+    )
+
+
+def _two_animals(plan: VideoPlan, index: int, ready: np.ndarray, noise) -> np.ndarray:
+    """A frame with the first animal and its companion, the farther one painted first."""
+    from lib.demo.chimpact_pairs import as_plan
+
+    frame = ready.copy()
+    drawn = []
+    for who in (plan, as_plan(plan)):
+        distance, u, facing, phase = state_at(who, index)
+        parts = animal_parts(who.site, SPECIES_BY_NAME[who.species], distance, u, facing, phase)
+        drawn.append((distance, who, parts, box_of(parts, who.site)))
+    for distance, who, parts, box in sorted(drawn, key=lambda d: -d[0]):
+        if box.visible:
+            _paint(frame, who, parts, box, distance, noise)
+    return frame
 
 
 def render_scene(plan: VideoPlan, second: int, animal: bool = True) -> np.ndarray:

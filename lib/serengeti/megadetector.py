@@ -14,6 +14,10 @@ The serengeti models classify whole *sequences*; they draw no boxes. So, per ima
   "animal present" with the stack's own probability;
 - images that could not be read: `"failure": "<reason>"` and `"detections": null`.
 
+The file follows the current format (1.6: `format_version` a string, `info` with detector and
+classifier fields and completion times) and passes MegaDetector's own validator
+(`megadetector.postprocessing.validate_batch_results`), which the tests run on it.
+
 `classification_categories` maps "0".."53" to the 54 class names in submission order (the CSV's
 column order), so a category id is the class's column index.
 """
@@ -27,7 +31,7 @@ import pandas as pd
 
 from lib.serengeti.schema import CLASSES, KEY
 
-FORMAT_VERSION = "1.4"
+FORMAT_VERSION = "1.6"  # the current MegaDetector batch-output format
 TOP_K = 5
 MIN_SCORE = 0.01
 ANIMAL = "1"
@@ -81,9 +85,13 @@ def batch_output(result, bundle=None) -> dict:
 
 
 def _info(result, bundle) -> dict:
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
     info: dict = {
         "format_version": FORMAT_VERSION,
-        "classification_completion_time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "detector": "none: one whole-image box per image (the classifier works per sequence)",
+        "detection_completion_time": now,
+        "detector_metadata": {"box": "whole image", "conf": "1 - P(empty) of the sequence"},
+        "classification_completion_time": now,
         "classifier": "camtrap-kaggle serengeti bundle",
         "classifier_metadata": {
             "level": "sequence: every image carries its sequence's probabilities",

@@ -14,7 +14,12 @@ The steps are those that made the submission, in the same code where possible:
    classes, class priors for sequences without a readable image, and the submission's clip.
 
 Never NaN, never a crash for a bad file: unreadable images are listed in the errors table
-(`file,seq_id,error`) and a sequence with none readable gets the class priors.
+(`file,seq_id,error`) and a sequence with none readable gets the class priors; links to nothing,
+link loops and folders among the inputs are listed there too (seq_id empty), as skips.
+
+Sequences are scored in fixed chunks of the sequence list; with a checkpoint
+(lib.predict.checkpoint) each finished chunk's network scores are saved, and a rerun scores only
+the chunks not finished, in the same chunks as an uninterrupted run, so its output is the same.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from lib import fileio
+from lib.predict import inputs
+from lib.predict.checkpoint import Checkpoint, file_identity
 from lib.serengeti import extract, grouping, metrics, neighbors, stacking
 from lib.serengeti.bundle import Bundle
 from lib.serengeti.grouping import InputError
@@ -41,7 +48,9 @@ log = logging.getLogger(__name__)
 FIXED_COLUMNS = [KEY, "first_file", "n_images"]
 OUTPUT_COLUMNS = [*FIXED_COLUMNS, *CLASSES, "top_class", "top_score"]
 ERROR_COLUMNS = ["file", KEY, "error"]
-CHUNK_SEQUENCES = 64  # sequences decoded before the networks score them
+CHUNK_SEQUENCES = 64  # sequences decoded before the networks score them (without checkpoint)
+# every format Pillow reads that cameras and photo tools write, beside the usual JPEGs
+IMAGE_SUFFIXES = (*grouping.IMAGE_SUFFIXES, ".tif", ".tiff", ".webp", ".bmp")
 
 __all__ = ["InputError", "Result", "predict", "write"]
 
@@ -199,17 +208,29 @@ def stack_predictions(
 @dataclass
 class Result:
     rows: pd.DataFrame  # OUTPUT_COLUMNS, one row per sequence
-    errors: pd.DataFrame  # ERROR_COLUMNS, one row per image that could not be read
+    errors: pd.DataFrame  # ERROR_COLUMNS, one row per image that could not be read or skip
     images: pd.DataFrame  # grouping.IMAGE_COLUMNS + status ("ok", "failed", "not_used")
     base: Path  # image names are relative to this folder
     grouping: dict  # how sequences were made
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # inputs not read: (path, why)
+    skipped_finished: int = 0  # sequences taken from the checkpoint
 
     def summary(self) -> dict:
         prior_rows = self.rows[KEY].isin(self.sequences_without_image())
+        status = self.images["status"]
+        failed: dict[str, int] = {}
+        for error in self.errors["error"]:
+            reason = str(error).split(":")[0]
+            failed[reason] = failed.get(reason, 0) + 1
         return {
             "images": int(len(self.images)),
+            "files_read": int((status == "ok").sum()),
             "sequences": int(len(self.rows)),
-            "unreadable_images": int(len(self.errors)),
+            "finished_sequences_skipped": self.skipped_finished,
+            "rows_written": int(len(self.rows)),
+            "unreadable_images": int((status == "failed").sum()),
+            "inputs_skipped": len(self.skipped),
+            "failed_by_reason": failed,
             "sequences_without_readable_image": int(prior_rows.sum()),
             "time_sources": {
                 str(k): int(v) for k, v in self.images["time_source"].value_counts().items()
@@ -221,6 +242,125 @@ class Result:
         return set(status.index[~status])
 
 
+def _image_table(
+    images: list[str | Path], metadata: str | Path | None, gap_s: float, group_by: str
+) -> tuple[pd.DataFrame, Path, dict, list[tuple[str, str]]]:
+    """(one row per image with its sequence, the names' base folder, how sequences were made,
+    the inputs skipped with their reason)."""
+    if metadata is not None:
+        table = grouping.read_metadata(metadata, images)
+        base = Path(images[0]).expanduser().absolute()
+        return table, base, {"sequences": f"from {Path(metadata).name}"}, []
+    try:
+        found = inputs.find(images, IMAGE_SUFFIXES, "an image")
+    except inputs.InputError as exc:
+        raise InputError(str(exc)) from None
+    if not found.files:
+        raise InputError(
+            f"no image files ({', '.join(IMAGE_SUFFIXES)}, any case) in "
+            f"{', '.join(map(str, images))}"
+        )
+    table = grouping.group(found.files, found.base, gap_s, group_by)
+    how = {
+        "sequences": f"group by {group_by}, gap {gap_s:g} s",
+        "gap_s": gap_s,
+        "group_by": group_by,
+        "time": "EXIF DateTimeOriginal, else EXIF DateTime, else file modification time",
+    }
+    return table, found.base, how, found.skipped
+
+
+@dataclass
+class Scores:
+    """The networks' scores of some sequences (what a checkpoint chunk holds)."""
+
+    image: list[pd.DataFrame] = field(default_factory=list)
+    sequence: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    reads: list[SequenceRead] = field(default_factory=list)
+
+    def add(self, image: pd.DataFrame, sequence: dict[str, pd.DataFrame]) -> None:
+        self.image.append(image)
+        for role, frame in sequence.items():
+            self.sequence.setdefault(role, []).append(frame)
+
+
+def _chunk_entry(scores: Scores) -> dict:
+    """A chunk's scores as JSON-ready lists (floats round-trip exactly through JSON)."""
+    return {
+        "image": [f.to_dict(orient="split", index=False) for f in scores.image],
+        "sequence": {r: [f.to_dict(orient="split", index=False) for f in fs]
+                     for r, fs in scores.sequence.items()},
+        "reads": [{"seq_id": r.seq_id, "failed": r.failed, "used": r.used} for r in scores.reads],
+    }  # fmt: skip
+
+
+def _chunk_scores(entry: dict) -> Scores:
+    def frame(d: dict) -> pd.DataFrame:
+        return pd.DataFrame(d["data"], columns=d["columns"])
+
+    out = Scores(
+        image=[frame(d) for d in entry["image"]],
+        sequence={r: [frame(d) for d in ds] for r, ds in entry["sequence"].items()},
+    )
+    out.reads = [SequenceRead(r["seq_id"], None, r["failed"], r["used"]) for r in entry["reads"]]
+    return out
+
+
+def _score_chunk(bundle: Bundle, reads: list[SequenceRead], batch_size: int) -> Scores:
+    """Score one chunk of sequences and drop their pixels (a big folder never sits in RAM)."""
+    out = Scores(reads=reads)
+    if any(r.readable for r in reads):
+        out.add(*score_networks(bundle, reads, batch_size))
+    for read in reads:
+        read.arrays = None
+    return out
+
+
+def _chunk_identity(chunk: list[tuple[str, list[tuple[str, Path]]]]) -> list:
+    return [[seq, [[name, file_identity(path)] for name, path in files]] for seq, files in chunk]
+
+
+def _score_all(
+    bundle: Bundle,
+    jobs: list[tuple[str, list[tuple[str, Path]]]],
+    batch_size: int,
+    workers: int,
+    progress: bool,
+    checkpoint: Checkpoint | None,
+) -> Scores:
+    """Every sequence's scores, chunk by chunk; finished chunks from the checkpoint."""
+    size = checkpoint.every if checkpoint else CHUNK_SEQUENCES
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    idents = [_chunk_identity(c) if checkpoint else None for c in chunks]
+    names = [f"chunk {i} of {size}: {c[0][0]}" for i, c in enumerate(chunks)]
+    done = [
+        checkpoint.get(n, i) if checkpoint else None
+        for n, i in zip(names, idents, strict=True)
+    ]
+    skipped = sum(len(c) for c, d in zip(chunks, done, strict=True) if d is not None)
+    if skipped:
+        log.warning("resuming from %s: %d finished sequences skipped", checkpoint.folder, skipped)
+    todo = [job for c, d in zip(chunks, done, strict=True) if d is None for job in c]
+    total = Scores()
+    reader = _read_ahead(bundle, todo, max(1, workers))
+    with tqdm(total=len(jobs), desc="sequences", unit="seq", disable=not progress) as bar:
+        for chunk, name, ident, entry in zip(chunks, names, idents, done, strict=True):
+            if entry is not None:
+                part = _chunk_scores(entry)
+            else:
+                part = _score_chunk(bundle, [next(reader) for _ in chunk], batch_size)
+                if checkpoint:
+                    checkpoint.put(name, {**_chunk_entry(part), "identity": ident}, force=True)
+            total.reads += part.reads
+            total.image += part.image
+            for role, frames in part.sequence.items():
+                total.sequence.setdefault(role, []).extend(frames)
+            bar.update(len(chunk))
+    if checkpoint:
+        checkpoint.reused = skipped
+    return total
+
+
 def predict(
     bundle: Bundle,
     images: list[str | Path],
@@ -230,61 +370,24 @@ def predict(
     batch_size: int = 32,
     workers: int = 2,
     progress: bool = True,
+    checkpoint: Checkpoint | None = None,
 ) -> Result:
     """Predict every sequence of the images found in `images` (files or folders), grouped by
     folder and capture time, or the sequences a `metadata` CSV lists."""
-    if metadata is not None:
-        table = grouping.read_metadata(metadata, images)
-        base = Path(images[0]).expanduser().absolute()
-        how = {"sequences": f"from {Path(metadata).name}"}
-    else:
-        paths, base = grouping.find_images(images)
-        table = grouping.group(paths, base, gap_s, group_by)
-        how = {
-            "sequences": f"group by {group_by}, gap {gap_s:g} s",
-            "gap_s": gap_s,
-            "group_by": group_by,
-            "time": "EXIF DateTimeOriginal, else EXIF DateTime, else file modification time",
-        }
+    table, base, how, skipped = _image_table(images, metadata, gap_s, group_by)
     seqs = grouping.sequences(table)
     jobs = list(zip(seqs[KEY], seqs["files"], strict=True))
-    reads: list[SequenceRead] = []
-    image_parts: list[pd.DataFrame] = []
-    sequence_parts: dict[str, list[pd.DataFrame]] = {}
-    chunk: list[SequenceRead] = []
-
-    def flush() -> None:
-        """Score a chunk of sequences and drop their pixels (a big folder never sits in RAM)."""
-        if not any(r.readable for r in chunk):
-            chunk.clear()
-            return
-        images_, per_seq = score_networks(bundle, chunk, batch_size)
-        image_parts.append(images_)
-        for role, frame in per_seq.items():
-            sequence_parts.setdefault(role, []).append(frame)
-        for read in chunk:
-            read.arrays = None
-        chunk.clear()
-
     tf_log = logging.getLogger("tensorflow")
     level = tf_log.level
     tf_log.setLevel(logging.ERROR)  # a few batch shapes retrace predict; not worth a warning
     try:
-        for read in tqdm(
-            _read_ahead(bundle, jobs, max(1, workers)), total=len(jobs), desc="sequences",
-            unit="seq", disable=not progress,
-        ):  # fmt: skip
-            reads.append(read)
-            chunk.append(read)
-            if len(chunk) >= CHUNK_SEQUENCES:
-                flush()
-        flush()
+        scores = _score_all(bundle, jobs, batch_size, workers, progress, checkpoint)
     finally:
         tf_log.setLevel(level)
     empty = pd.DataFrame(columns=[KEY, "image_index", *CLASSES])
-    image_scores = pd.concat(image_parts, ignore_index=True) if image_parts else empty
+    image_scores = pd.concat(scores.image, ignore_index=True) if scores.image else empty
     sequence_scores = {
-        role: pd.concat(parts, ignore_index=True) for role, parts in sequence_parts.items()
+        role: pd.concat(parts, ignore_index=True) for role, parts in scores.sequence.items()
     }
     pred = stack_predictions(bundle, seqs, image_scores, sequence_scores)
     rows = seqs[FIXED_COLUMNS].merge(pred, on=KEY, how="left", validate="one_to_one")
@@ -293,12 +396,16 @@ def predict(
         raise RuntimeError("internal error: a prediction is NaN; please report this")
     rows["top_class"] = np.asarray(CLASSES)[probs.argmax(axis=1)]
     rows["top_score"] = probs.max(axis=1)
+    skips = pd.DataFrame([(p, "", f"skipped: {r}") for p, r in skipped], columns=ERROR_COLUMNS)
+    errors = _errors(scores.reads)
     return Result(
         rows=rows[OUTPUT_COLUMNS],
-        errors=_errors(reads),
-        images=_image_status(table, reads),
+        errors=pd.concat([errors, skips], ignore_index=True) if skipped else errors,
+        images=_image_status(table, scores.reads),
         base=base,
         grouping=how,
+        skipped=skipped,
+        skipped_finished=checkpoint.reused if checkpoint else 0,
     )
 
 
@@ -326,16 +433,29 @@ def errors_path(out: str | Path) -> Path:
     return out.with_name(f"{out.stem}.errors.csv")
 
 
-def write(result: Result, out: str | Path, json_path: str | Path | None = None,
-          bundle: Bundle | None = None) -> dict:  # fmt: skip
+def write(
+    result: Result,
+    out: str | Path,
+    json_path: str | Path | None = None,
+    bundle: Bundle | None = None,
+    camtrap_dp: str | Path | None = None,
+    place: dict | None = None,
+) -> dict:
     """The predictions CSV, `<name>.errors.csv` beside it (header only when nothing failed)
-    and, if asked, the MegaDetector-style JSON (lib.serengeti.megadetector)."""
-    fileio.write_csv(out, result.rows)
-    fileio.write_csv(errors_path(out), result.errors)
+    and, if asked, the MegaDetector batch-output JSON (lib.serengeti.megadetector) and a
+    Camtrap DP package (lib.serengeti.camtrap_dp; `place`: its lat, lon, utc_offset). The CSV
+    is written last: its presence means the run finished."""
     summary = {**result.summary(), "out": str(out), "errors": str(errors_path(out))}
     if json_path is not None:
         from lib.serengeti import megadetector
 
         fileio.write_json(json_path, megadetector.batch_output(result, bundle))
         summary["json"] = str(json_path)
+    if camtrap_dp is not None:
+        from lib.serengeti import camtrap_dp as package
+
+        package.write(result, camtrap_dp, bundle, **(place or {}))
+        summary["camtrap_dp"] = str(camtrap_dp)
+    fileio.write_csv(errors_path(out), result.errors)
+    fileio.write_csv(out, result.rows)
     return summary

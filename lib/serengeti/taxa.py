@@ -1,0 +1,65 @@
+"""Scientific names of the 54 Snapshot Serengeti classes, for exports that biodiversity
+platforms read (Camtrap DP's `scientificName`, GBIF): the competition's class names are
+English shorthand. A class that groups several species gets the lowest rank that holds them
+all (e.g. `rodents` -> Rodentia); the two lion classes share Panthera leo and keep the sex
+in the observation's `sex` column.
+"""
+
+from __future__ import annotations
+
+SCIENTIFIC = {
+    "aardvark": "Orycteropus afer",
+    "aardwolf": "Proteles cristata",
+    "baboon": "Papio anubis",
+    "bat": "Chiroptera",
+    "batearedfox": "Otocyon megalotis",
+    "buffalo": "Syncerus caffer",
+    "bushbuck": "Tragelaphus scriptus",
+    "caracal": "Caracal caracal",
+    "cattle": "Bos taurus",
+    "cheetah": "Acinonyx jubatus",
+    "civet": "Civettictis civetta",
+    "dikdik": "Madoqua kirkii",
+    "duiker": "Cephalophinae",
+    "eland": "Taurotragus oryx",
+    "elephant": "Loxodonta africana",
+    "gazellegrants": "Nanger granti",
+    "gazellethomsons": "Eudorcas thomsonii",
+    "genet": "Genetta",
+    "giraffe": "Giraffa camelopardalis",
+    "guineafowl": "Numididae",
+    "hare": "Lepus",
+    "hartebeest": "Alcelaphus buselaphus",
+    "hippopotamus": "Hippopotamus amphibius",
+    "honeybadger": "Mellivora capensis",
+    "hyenaspotted": "Crocuta crocuta",
+    "hyenastriped": "Hyaena hyaena",
+    "impala": "Aepyceros melampus",
+    "insectspider": "Arthropoda",
+    "jackal": "Canis",
+    "koribustard": "Ardeotis kori",
+    "leopard": "Panthera pardus",
+    "lionfemale": "Panthera leo",
+    "lionmale": "Panthera leo",
+    "mongoose": "Herpestidae",
+    "monkeyvervet": "Chlorocebus pygerythrus",
+    "ostrich": "Struthio camelus",
+    "otherbird": "Aves",
+    "porcupine": "Hystrix cristata",
+    "reedbuck": "Redunca redunca",
+    "reptiles": "Reptilia",
+    "rhinoceros": "Diceros bicornis",
+    "rodents": "Rodentia",
+    "secretarybird": "Sagittarius serpentarius",
+    "serval": "Leptailurus serval",
+    "steenbok": "Raphicerus campestris",
+    "topi": "Damaliscus lunatus",
+    "vulture": "Accipitridae",
+    "warthog": "Phacochoerus africanus",
+    "waterbuck": "Kobus ellipsiprymnus",
+    "wildcat": "Felis lybica",
+    "wildebeest": "Connochaetes taurinus",
+    "zebra": "Equus quagga",
+    "zorilla": "Ictonyx striatus",
+}
+SEX = {"lionfemale": "female", "lionmale": "male"}
