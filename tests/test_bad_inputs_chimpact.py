@@ -106,7 +106,7 @@ def test_broken_videos_are_counted_and_named_not_fatal(broken_videos, tmp_path):
     errors = {  # the reason in the user's words; the error names the file (and the decoder's)
         "missing": ("missing", cases["missing"]),
         "zero_bytes": ("an empty file", cases["zero_bytes"]),
-        "text": ("no video stream", "Invalid data found"),
+        "text": ("not a readable video", cases["text"]),
     }
     for case, (reason, text) in errors.items():
         row = by_id.loc[cases[case]]

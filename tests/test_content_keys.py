@@ -111,7 +111,7 @@ def test_a_re_extracted_video_rewrites_the_shards_of_its_rows(tiny_extracted, wo
     data = tiny_extracted[0]
     _build(data, work)
     victim = data.train["video_id"].iloc[0]
-    (work / "extract" / "videos" / "train" / f"{Path(victim).stem}.json").unlink()
+    (work / "extract" / "videos" / "train" / f"{Path(victim).name}.json").unlink()
     extract.run(data, work, workers=1, progress=False)
     changed = _build(data, work)
     for d in DATASETS:
