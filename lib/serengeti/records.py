@@ -138,9 +138,16 @@ def sequence_keys(
             seq_id=seq_id,
             labels=labels.get(seq_id, _ZEROS).tolist(),
             stage02=rows.to_dict(orient="list"),
-            arrays=content_keys.file_identity(extract.arrays_path(work, split, seq_id)),
+            # the arrays file's content, not its time: a second extraction of the same inputs
+            # writes the same bytes at another moment and must keep the same records
+            arrays=_content_identity(extract.arrays_path(work, split, seq_id)),
         )
     return out
+
+
+def _content_identity(path: Path) -> dict:
+    """A file's size and head/tail hash, without its modification time."""
+    return {k: v for k, v in content_keys.file_identity(path).items() if k != "mtime_ns"}
 
 
 _ZEROS = np.zeros(N_CLASSES, np.float32)
