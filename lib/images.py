@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 # "outside_folder" is never raised here: it is the reason a caller records for a listed name
 # that resolves outside the data folder (e.g. a symlink to /etc), which it refuses to open.
@@ -105,7 +105,12 @@ def _upright(image: Image.Image) -> tuple[Image.Image, int]:
 
 
 def _open_loaded(data: bytes, path: Path) -> Image.Image:
-    """Decode all pixels now (Pillow is lazy), turning Pillow's errors into ImageError."""
+    """Decode all pixels now (Pillow is lazy), turning Pillow's errors into ImageError.
+
+    Pillow's process-wide LOAD_TRUNCATED_IMAGES switch is turned off first: other libraries in
+    the same process turn it on at import (MegaDetector's visualization utilities do), which
+    would pass a truncated file as whole and hide it from the counts."""
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         image = Image.open(io.BytesIO(data))
         image.load()

@@ -1,7 +1,7 @@
 """Offline checks of a Camtrap DP package against the standard's published schemas
-(tests/data/camtrap_dp/): the profile (a JSON Schema) for datapackage.json, and the three
-Frictionless table schemas for the CSVs (header, required values, types, formats, enums,
-patterns, ranges, primary and foreign keys)."""
+(tests/standards/camtrap_dp.json, version 1.0.2 without its prose): the profile (a JSON
+Schema) for datapackage.json, and the three Frictionless table schemas for the CSVs (header,
+required values, types, formats, enums, patterns, ranges, primary and foreign keys)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-SCHEMAS = Path(__file__).parent / "data" / "camtrap_dp"
+SCHEMAS = json.loads((Path(__file__).parent / "standards" / "camtrap_dp.json").read_text())
 # The profile refers to two schemas of other projects by URL. Offline, they are replaced by
 # the parts Camtrap DP relies on (written here from their specifications).
 DATA_PACKAGE = {
@@ -44,7 +44,7 @@ def check_descriptor(descriptor: dict) -> list[str]:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
-    profile = json.loads((SCHEMAS / "camtrap-dp-profile.json").read_text())
+    profile = SCHEMAS["profile"]
     registry = Registry().with_resources(
         [
             ("https://specs.frictionlessdata.io/schemas/data-package.json",
@@ -98,7 +98,7 @@ def _cell_errors(value: str, field: dict) -> list[str]:
 
 def check_table(path: Path, name: str) -> list[str]:
     """Errors of one CSV against its table schema (empty when valid)."""
-    schema = json.loads((SCHEMAS / f"{name}-table-schema.json").read_text())
+    schema = SCHEMAS[name]
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     names = [f["name"] for f in schema["fields"]]
     if list(table.columns) != names:

@@ -105,13 +105,17 @@ def test_a_changed_test_row_keeps_the_training_key(tiny_extracted, work):
     assert records.input_key(work, "down-s1", ["test"]) != test_key
 
 
-def test_a_re_extracted_video_rewrites_the_shards_of_its_rows(tiny_extracted, work):
-    """Stage 03 reads stage 02's entry of each video, not its frames: a video extracted again
-    (here: its entry removed, as when its file or its labels changed) gets new records."""
-    data = tiny_extracted[0]
+def test_a_replaced_video_rewrites_the_shards_of_its_rows(tiny_extracted, work, tmp_path):
+    """Stage 03 reads stage 02's entry of each video, not its frames: a video whose file was
+    replaced is extracted again and gets new records; the other videos' shards stay."""
+    data = replace(tiny_extracted[0], root=tmp_path / "data")
+    shutil.copytree(tiny_extracted[0].root, data.root)
+    extract.run(data, work, workers=1, progress=False)
     _build(data, work)
-    victim = data.train["video_id"].iloc[0]
-    (work / "extract" / "videos" / "train" / f"{Path(victim).name}.json").unlink()
+    ids = data.train["video_id"].drop_duplicates().tolist()
+    victim, donor = ids[0], ids[-1]
+    for folder in ("train_videos", "train_videos_downsampled"):
+        shutil.copyfile(data.root / folder / donor, data.root / folder / victim)
     extract.run(data, work, workers=1, progress=False)
     changed = _build(data, work)
     for d in DATASETS:
@@ -119,6 +123,17 @@ def test_a_re_extracted_video_rewrites_the_shards_of_its_rows(tiny_extracted, wo
             f"{d}/{name}" for (vid, _), (name, _) in _examples(work, d).items() if vid == victim
         }
         assert holding and {w for w in changed["written"] if w.startswith(f"{d}/")} == holding
+
+
+def test_a_video_extracted_again_to_the_same_frames_rewrites_nothing(tiny_extracted, work):
+    """A stage-02 entry removed and made again from the same file gives the same entry, so no
+    record shard is rewritten: outputs follow content, not the act of re-running."""
+    data = tiny_extracted[0]
+    _build(data, work)
+    victim = data.train["video_id"].iloc[0]
+    (work / "extract" / "videos" / "train" / f"{Path(victim).name}.json").unlink()
+    extract.run(data, work, workers=1, progress=False)
+    assert _build(data, work)["written"] == []
 
 
 def test_train_refuses_records_made_from_other_tables(tiny_extracted, work):

@@ -55,6 +55,21 @@ def test_cmyk_is_converted_to_rgb_colours(tmp_path):
     assert r > 230 and g < 30 and b < 30
 
 
+def test_truncated_file_is_still_found_when_another_library_turned_pillows_switch_on(
+    tmp_path, noisy_jpeg_bytes, monkeypatch
+):
+    """MegaDetector's utilities set Pillow's process-wide LOAD_TRUNCATED_IMAGES at import; a
+    truncated file must still be reported as truncated in the same process."""
+    from PIL import ImageFile
+
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(noisy_jpeg_bytes[: len(noisy_jpeg_bytes) * 6 // 10])
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(ImageError) as err:
+        images.decode(path)
+    assert err.value.reason == "truncated"
+
+
 @pytest.mark.parametrize(
     ("orientation", "transpose"),
     [

@@ -267,9 +267,10 @@ def test_unreadable_sequences_get_priors_and_exit_codes(tiny_serengeti_bundle, t
     assert pd.read_csv(tmp_path / "pred.errors.csv")["file"].tolist() == ["bad/b.jpg"]
     capsys.readouterr()
     # nothing readable at all: exit 1, priors everywhere, the files named
-    assert _cli("--bundle", bundle_dir, "--images", str(folder / "bad"), "--out", str(out)) == 1
+    bad_out = tmp_path / "bad.csv"
+    assert _cli("--bundle", bundle_dir, "--images", str(folder / "bad"), "--out", str(bad_out)) == 1
     assert "unreadable: b.jpg" in capsys.readouterr().err
-    np.testing.assert_allclose(pd.read_csv(out)[list(CLASSES)].iloc[0], priors, atol=1e-12)
+    np.testing.assert_allclose(pd.read_csv(bad_out)[list(CLASSES)].iloc[0], priors, atol=1e-12)
     # unusable arguments: exit 2, the file named, nothing written
     gone = tmp_path / "gone.csv"
     assert _cli("--bundle", str(tmp_path), "--images", str(folder), "--out", str(gone)) == 2

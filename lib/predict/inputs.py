@@ -85,7 +85,7 @@ def find(
     if not inputs:
         raise InputError(f"no inputs given; name {kind} files or folders")
     found = Found()
-    seen: set[str] = set()
+    by_real: dict[str, Path] = {}  # the file's real path -> the path it is predicted under
     bases: list[str] = []
     for item in inputs:
         path = Path(item).expanduser().absolute()
@@ -100,10 +100,16 @@ def find(
             if reason:
                 found.skipped.append((str(entry), reason))
                 continue
-            real = os.path.realpath(entry)
-            if real in seen:
-                continue  # the same file reached twice: predicted once
-            seen.add(real)
-            found.files.append(entry)
+            _keep_once(by_real, entry)
+    found.files = list(by_real.values())
     found.base = Path(os.path.commonpath(bases)) if bases else Path(".")
     return found
+
+
+def _keep_once(by_real: dict[str, Path], entry: Path) -> None:
+    """Record `entry` unless its file was reached already (predicted once, where it was first
+    reached), preferring the file's own path over a link to it: a card's shortcut does not rename
+    the video in the output."""
+    real = os.path.realpath(entry)
+    if real not in by_real or (by_real[real].is_symlink() and not entry.is_symlink()):
+        by_real[real] = entry
