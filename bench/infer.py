@@ -82,7 +82,7 @@ def _before_predict(work: Path, old_pipeline: bool):
 
     config = fileio.read_json(run_dir(RUN_ID) / "config.json")
     spec = runid.parse(RUN_ID)
-    mcfg = ModelConfig(**config["model"])
+    mcfg = ModelConfig.from_dict(config["model"])
     strategy = training.select_strategy("default")
     batch = config["batch_size"]
     files = records.files(work, spec.dataset, ["test"])

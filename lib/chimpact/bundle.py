@@ -64,7 +64,7 @@ def export(
             config = fileio.read_json(run_dir(run_id) / "config.json")
             metrics = fileio.read_json(run_dir(run_id) / "metrics.json")
             spec = runid.parse(run_id)
-            mcfg = ModelConfig(**config["model"])
+            mcfg = ModelConfig.from_dict(config["model"])
             models = []
             for k in range(config["n_splits"]):
                 rel = f"models/{run_id}/fold{k}.keras"

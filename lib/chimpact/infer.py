@@ -62,7 +62,7 @@ def predict_run(
         kept = pd.read_csv(out / "test_pred.csv", dtype={"video_id": str})
         preds = [c for c in kept.columns if c.startswith("pred")]
         return kept.astype(dict.fromkeys(preds, "float32"))  # as predicted (float32)
-    mcfg = ModelConfig(**config["model"])
+    mcfg = ModelConfig.from_dict(config["model"])
     strategy = training.select_strategy(strategy_kind)
     training.set_precision(strategy)
     batch = batch_size or config["batch_size"]

@@ -25,15 +25,32 @@ class ModelConfig:
     time_distributed: bool = False  # True: the write-up's TimeDistributed form (slower to build)
     small_pool: str = "flatten"  # small CNN only: "flatten" keeps where the animal is, "avg" not
     small_bn_momentum: float = 0.99  # small CNN only; 0.9 when a fold has few hundred steps
+    small_downsample: str = "stride"  # small CNN only: "stride" convs, or "pool" (conv + max-pool)
     motion: bool = False  # small CNN only: add |frame - mean over the window| as 3 channels
     standardize: bool = False  # small CNN only: each sequence to zero mean, unit spread
     output_bias: float = 0.0  # start of the distance output (train sets the train median)
 
+    @classmethod
+    def from_dict(cls, fields: dict) -> ModelConfig:
+        """The config a run or bundle wrote. One written before `small_downsample` existed was
+        trained with conv + max-pool: its weights fit the strided layout's shapes too, so
+        defaulting to "stride" would load them without error and predict nonsense."""
+        return cls(**{"small_downsample": "pool", **fields})
+
 
 def _small_cnn(
-    size: int, pool: str = "flatten", channels: int = 3, bn_momentum: float = 0.99
+    size: int,
+    pool: str = "flatten",
+    channels: int = 3,
+    bn_momentum: float = 0.99,
+    downsample: str = "stride",
 ) -> keras.Model:
     """A light CNN for CPU demos: 4 conv layers with batch norm, then a pooled feature vector.
+
+    Each layer halves the map. `downsample="stride"` does it with stride-2 convolutions, which
+    compute each output once at the lower resolution; `"pool"` convolves at full resolution and
+    then max-pools, four times the multiply-adds in the three later layers for the same map
+    sizes (2.6x the CPU of a demo training step, docs/benchmarks.md).
 
     With `pool="flatten"` the last (size/16)^2 map is kept with its layout: where the animal
     touches the ground is the strongest distance cue in a fixed camera view, and global average
@@ -43,15 +60,17 @@ def _small_cnn(
     """
     if pool not in ("flatten", "avg"):
         raise ValueError(f"small_pool must be 'flatten' or 'avg', got {pool!r}")
+    if downsample not in ("stride", "pool"):
+        raise ValueError(f"small_downsample must be 'stride' or 'pool', got {downsample!r}")
     inp = keras.Input((size, size, channels))
     x = inp
-    # a strided stem, then three conv + pool blocks: the last map is size/16 on a side, as with
-    # four pooled blocks, at two thirds of the compute (the stem's full-size conv was the cost)
+    # a strided stem, then three blocks: the last map is size/16 on a side
     for i, filters in enumerate((16, 24, 48, 64)):
-        x = layers.Conv2D(filters, 3, strides=2 if i == 0 else 1, padding="same", use_bias=False)(x)
+        stride = 2 if i == 0 or downsample == "stride" else 1
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization(momentum=bn_momentum)(x)
         x = layers.Activation("relu")(x)
-        if i > 0:
+        if stride == 1:
             x = layers.MaxPooling2D(2)(x)
     if pool == "avg":
         x = layers.Conv2D(96, 3, padding="same", activation="relu")(x)
@@ -91,7 +110,9 @@ def _efficientnet(size: int, weights: str | None) -> keras.Model:
 def backbone(cfg: ModelConfig) -> keras.Model:
     if cfg.backbone == "small":
         channels = 6 if cfg.motion else 3
-        return _small_cnn(cfg.image_size, cfg.small_pool, channels, cfg.small_bn_momentum)
+        return _small_cnn(
+            cfg.image_size, cfg.small_pool, channels, cfg.small_bn_momentum, cfg.small_downsample
+        )
     if cfg.backbone == "efficientnet_b0":
         return _efficientnet(cfg.image_size, cfg.backbone_weights)
     raise ValueError(f"unknown backbone {cfg.backbone!r}; expected 'efficientnet_b0' or 'small'")
