@@ -199,15 +199,22 @@ def demo_model(**changes: Any):
     return dataclasses.replace(base, backbone_weights=None, **changes)
 
 
+# the CPU features that decide which kernels TensorFlow and oneDNN pick
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
 def host_info() -> dict[str, Any]:
     """CPU model, usable cores, memory, Python, platform, date and load: what every benchmark's
     numbers were measured on (no TensorFlow import: extraction workers must not pay for it)."""
     cpu = platform.processor() or platform.machine()
+    flags: list[str] = []
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
-                break
+            elif line.startswith("flags") and not flags:
+                have = set(line.split(":", 1)[1].split())
+                flags = [f for f in VECTOR_FLAGS if f in have]
     except OSError:
         pass
     try:
@@ -220,6 +227,7 @@ def host_info() -> dict[str, Any]:
         mem_gib = float("nan")
     return {
         "cpu": cpu,
+        "cpu_flags": flags,
         "cores": cores,
         "cpu_count": os.cpu_count(),
         "memory_gib": round(mem_gib, 1),

@@ -6,12 +6,24 @@ time to the first step (model build + compile + graph trace + one step: what eve
 before training starts) and steady sequences/s (median of repeated blocks). The two forms are
 alternated within each repetition so that a slow spell on a shared machine hits both.
 
+Then the demo model's step per kernel setting, each in a fresh process (TensorFlow reads them
+at start): `native` (oneDNN on, every instruction set the CPU has), `avx2` (oneDNN capped with
+`ONEDNN_MAX_CPU_ISA=AVX2`, what an AVX2-only CPU runs; oneDNN's verbose log is read back to
+show the cap took) and `tf_kernels_avx2` (`TF_ENABLE_ONEDNN_OPTS=0` under the same cap:
+TensorFlow's own convolutions, im2col and oneDNN's plain GEMM, which TensorFlow picks by itself
+on CPUs without AVX512_VNNI, BF16 or AMX), for both downsampling layouts of the small CNN
+(`stride`, the default, and `pool`, conv + max-pool).
+
     python -m bench.train_step [--quick]
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 from typing import Any
 
 from bench import common
@@ -99,8 +111,89 @@ def run(quick: bool = False) -> dict[str, Any]:
     )
     result["faster_form"] = "folded" if folded_wins else "mixed"
     result["faster_default"] = folded_wins and result["default_form"] == "folded"
+    result["kernels"] = kernels(quick)
     result["quick"] = quick
     return result
+
+
+KERNELS: dict[str, dict[str, str]] = {
+    "native": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+    "avx2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "tf_kernels_avx2": {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+}
+LAYOUTS = ("stride", "pool")
+
+
+def kernels(quick: bool) -> dict[str, Any]:
+    """The demo model's step per kernel setting and layout, settings alternated per repetition;
+    ratios against the conv + max-pool layout on TensorFlow's own kernels (the demo's step on an
+    AVX2-only CPU before oneDNN was turned on there) and under the AVX2 cap."""
+    reps = 1 if quick else 2
+    runs: dict[str, list[dict]] = {f"{k}.{lay}": [] for k in KERNELS for lay in LAYOUTS}
+    for rep in range(reps):
+        order = list(runs) if rep % 2 == 0 else list(reversed(runs))
+        for name in order:
+            kernel, layout = name.split(".")
+            runs[name].append(_child(kernel, layout, quick))
+    isa = {k: _probe_isa(k) for k in KERNELS}
+    out: dict[str, Any] = {}
+    for name, got in runs.items():
+        out[name] = {
+            "cpu_ms_per_seq": statistics.median(r["cpu_ms_per_seq"] for r in got),
+            "step_s": statistics.median(r["step_s"] for r in got),
+            "first_step_s": statistics.median(r["first_step_s"] for r in got),
+            "isa": isa[name.split(".")[0]],
+        }
+    step = {name: r["step_s"] for name, r in out.items()}
+    out["avx2_pool_over_stride_step"] = step["avx2.pool"] / step["avx2.stride"]
+    out["tf_kernels_pool_over_avx2_stride_step"] = (
+        step["tf_kernels_avx2.pool"] / step["avx2.stride"]
+    )
+    out["native_pool_over_stride_step"] = step["native.pool"] / step["native.stride"]
+    return out
+
+
+def _run_child(kernel: str, code: str, verbose: bool = False) -> list[str]:
+    """stdout lines of `code` run in a fresh process with the setting's environment."""
+    env = {**os.environ, **KERNELS[kernel], "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env["ONEDNN_VERBOSE"] = "1" if verbose else "0"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    if proc.returncode:
+        raise RuntimeError(f"train step child ({kernel}) failed:\n{proc.stderr[-2000:]}")
+    return proc.stdout.splitlines()
+
+
+def _child(kernel: str, layout: str, quick: bool) -> dict[str, Any]:
+    """One timed measurement (oneDNN's verbose log off: it would cost time per op)."""
+    lines = _run_child(kernel, f"from bench.train_step import child; child({layout!r}, {quick!r})")
+    return json.loads([ln for ln in lines if ln.startswith("{")][-1])
+
+
+def _probe_isa(kernel: str) -> str:
+    """What oneDNN's verbose log says one convolution ran on under a setting, in its own
+    process: the instruction set (shows that a cap took) and the primitive (a oneDNN
+    convolution, or the plain GEMM under TensorFlow's own im2col convolution)."""
+    code = ("import numpy as np, tensorflow as tf; "
+            "tf.nn.conv2d(np.ones((1, 8, 8, 4), 'float32'), np.ones((3, 3, 4, 4), 'float32'), 1, "
+            "'SAME')")  # fmt: skip
+    isa, primitive = "", ""
+    for line in _run_child(kernel, code, verbose=True):
+        if line.startswith("onednn_verbose") and ",isa:" in line:
+            isa = line.split(",isa:", 1)[1].strip()
+        elif ",primitive,exec,cpu," in line and not primitive:
+            fields = line.split(",primitive,exec,cpu,", 1)[1].split(",")
+            primitive = ":".join(f for f in fields[:2] if f)
+    return f"{isa}; {primitive}" if primitive else isa
+
+
+def child(layout: str, quick: bool) -> None:
+    """Print one JSON line: the demo model's train-step rate with `layout` downsampling."""
+    size = {"image_size": 32, "lstm_units": 16, "dense_units": 8} if quick else {}
+    cfg = common.demo_model(small_downsample=layout, **size)
+    r = common.train_step_rate(cfg, 4 if quick else 32, 1 if quick else 5, 1 if quick else 3)
+    print(json.dumps({k: r[k] for k in ("cpu_ms_per_seq", "step_s", "first_step_s")}), flush=True)
 
 
 def _default_form() -> str:
@@ -133,6 +226,14 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
     rows.append(
         ("train_step.default_form", f"{result['default_form']} ({result['faster_form']} is faster)")
     )
+    k = result["kernels"]
+    for name in (f"{kern}.{lay}" for kern in KERNELS for lay in LAYOUTS):
+        rows.append((f"train_step.kernels.{name}",
+                     f"{k[name]['step_s'] * 1000:.0f} ms/step, {k[name]['cpu_ms_per_seq']:.2f} "
+                     f"CPU-ms/seq ({k[name]['isa']})"))  # fmt: skip
+    for ratio in ("avx2_pool_over_stride_step", "tf_kernels_pool_over_avx2_stride_step",
+                  "native_pool_over_stride_step"):  # fmt: skip
+        rows.append((f"train_step.kernels.{ratio}", f"{k[ratio]:.2f}x"))
     return rows
 
 

@@ -123,3 +123,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "writes the manifest)",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def options(args: argparse.Namespace) -> dict:
+    """The parsed engine options as keyword arguments of a stage's `run`."""
+    return {"workers": args.workers, "shard": args.shard, "scheduler": args.scheduler,
+            "progress": not args.quiet}  # fmt: skip

@@ -2,16 +2,20 @@
 numbers a run wrote and never a hand-copied version of them.
 
     python -m lib.results [--track chimpact|serengeti|all] [--runs DIR] [--out DIR]
+                          [--readme README.md]
 
 reads `runs/<track>/leaderboard.csv`, `summary.json` and each run's `metrics.json` /
 `config.json`, and writes `docs/results-<track>.md`, stamped with the commit, date and profile
-of the run it came from. `run_all.sh` calls it at the end of each track.
+of the run it came from. With `--readme`, the README's "results at a glance" table of the track
+(between `<!-- glance:<track> -->` and `<!-- /glance:<track> -->`) is rewritten too.
+`run_all.sh` calls it at the end of each track.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,6 +184,60 @@ def serengeti_page(track_dir: Path) -> str:
 
 PAGES = {"chimpact": chimpact_page, "serengeti": serengeti_page}
 
+CHIMPACT_BASELINE_WRITEUP = 3.37  # the write-up's constant-median MAE on the real data
+
+
+def chimpact_glance(track_dir: Path) -> pd.DataFrame:
+    """The write-up's number beside the run's for the few results a newcomer asks about."""
+    board, summary = _read(track_dir)
+    writeup_runs = board[board["writeup_cv_mae"].notna()]
+    rows = [
+        ("best single run of the write-up's 12", writeup_runs["writeup_cv_mae"].min(),
+         writeup_runs["cv_mae"].min()),
+        ("greedy blend of the write-up's runs", None, summary.get("writeup_ensemble_cv_mae")),
+        ("blend with the detector-box model (the submission)", None,
+         summary.get("ensemble_cv_mae")),
+        ("constant median (baseline)", CHIMPACT_BASELINE_WRITEUP, summary.get("baseline_mae")),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["chimpact (CV MAE, m)", "write-up (real data)", "this run"])
+
+
+SERENGETI_GLANCE = (("resize fix", "resize fix (single network through the flow)"),
+                    ("two-stream", "boosting + two-stream"),
+                    ("calibrated rare classes", "stack with calibrated rare classes"))  # fmt: skip
+
+
+def serengeti_glance(track_dir: Path) -> pd.DataFrame:
+    """Three rungs of the ladder and the class-prior baseline, the write-up's beside the run's."""
+    _, summary = _read(track_dir)
+    ladder = {r["step"]: r for r in summary.get("ladder", [])}
+    rows = [
+        (label, ladder[step]["writeup_public_logloss"], ladder[step]["logloss"])
+        for step, label in SERENGETI_GLANCE
+        if step in ladder
+    ]
+    rows.append(("class priors (baseline)", None, summary.get("baseline_logloss")))
+    return pd.DataFrame(
+        rows, columns=["serengeti (mean log loss)", "write-up (public LB, real data)", "this run"]
+    )
+
+
+GLANCES = {"chimpact": chimpact_glance, "serengeti": serengeti_glance}
+
+
+def update_readme(readme: Path, track: str, track_dir: Path) -> None:
+    """Rewrite the track's results-at-a-glance block of the README from the run folder."""
+    text = readme.read_text()
+    start, end = f"<!-- glance:{track} -->", f"<!-- /glance:{track} -->"
+    block = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not block.search(text):
+        raise ResultsError(f"{readme}: no {start} ... {end} block; add the two markers")
+    info = stamp(track_dir, _read(track_dir)[1])
+    note = (f"<sub>profile `{info['profile']}`, data `{info['data']}`, "
+            f"commit `{info['commit'][:12]}`, {info['date']}</sub>")  # fmt: skip
+    body = f"{start}\n{table(GLANCES[track](track_dir))}\n\n{note}\n{end}"
+    fileio.write_text(readme, block.sub(lambda _: body, text))
+
 
 def write(track: str, runs_root: Path | None = None, out_dir: Path = DOCS) -> Path:
     """Write `out_dir/results-<track>.md` from `runs_root/<track>/`; returns its path."""
@@ -199,11 +257,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--track", default="all", choices=[*paths.TRACKS, "all"])
     parser.add_argument("--runs", type=Path, default=None, help="runs root (default: runs/)")
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the pages (docs/)")
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="also rewrite this README's results-at-a-glance tables")  # fmt: skip
     args = parser.parse_args(argv)
     tracks = paths.TRACKS if args.track == "all" else (args.track,)
     try:
         for track in tracks:
             print(f"results: wrote {write(track, args.runs, args.out)}")
+            if args.readme:
+                update_readme(args.readme, track, (args.runs or paths.runs_root()) / track)
+                print(f"results: rewrote the {track} table of {args.readme}")
     except ResultsError as err:
         print(f"python -m lib.results: {err}", file=sys.stderr)
         return 2

@@ -48,3 +48,19 @@ def parse_when(day: str, hhmm: str, fail: Callable[[str], Exception]) -> datetim
     if minute > 59:
         raise fail(f"time {hhmm!r} is not a valid HHMM time (minute {minute} > 59)")
     return date.replace(hour=hour, minute=minute)
+
+
+def split(
+    run_id: object, expected: Sequence[Part], last: str, fail: Callable[[str], Exception]
+) -> tuple[list[str], datetime]:
+    """A run ID's parts and time after the checks both grammars make: a string, the right
+    number of parts, the `run` prefix, a real date and time. `fail(problem)` builds the
+    track's error."""
+    if not isinstance(run_id, str):
+        raise fail(f"a run ID must be a string, got {type(run_id).__name__}")
+    parts = run_id.split("-")
+    if len(parts) != len(expected):
+        raise fail(count_problem(parts, expected, last))
+    if parts[0] != "run":
+        raise fail(f"must start with 'run-', found {parts[0]!r}")
+    return parts, parse_when(parts[1], parts[2], fail)

@@ -36,9 +36,13 @@ def parse_html(path: Path) -> _Links:
 
 
 def markdown_table(page: str, heading: str) -> pd.DataFrame:
-    """The first Markdown table after the `## heading...` line, as strings."""
+    """The first Markdown table after the `## heading...` line (or a `<!-- heading -->`
+    marker), as strings."""
     lines = page.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"## {heading}"))
+    start = next(
+        i for i, line in enumerate(lines)
+        if line.startswith(f"## {heading}") or line == f"<!-- {heading} -->"
+    )  # fmt: skip
     rows = []
     for line in lines[start + 1 :]:
         if line.startswith("|"):

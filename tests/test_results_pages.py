@@ -50,6 +50,34 @@ def test_results_page_tables_are_the_run_files(tmp_path):
     assert folds.to_dict("records") == [{"run_id": "run-a", "fold0": "2.0000", "fold1": "2.5000"}]
 
 
+def test_readme_glance_table_is_rewritten_from_the_run_and_nothing_else(tmp_path):
+    _chimpact_runs(tmp_path / "runs")
+    readme = tmp_path / "README.md"
+    old = "intro\n<!-- glance:chimpact -->\nold numbers\n<!-- /glance:chimpact -->\nend\n"
+    readme.write_text(old)
+    args = ["--track", "chimpact", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "d")]
+    assert results.main([*args, "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- glance:chimpact -->\n") and text.endswith("end\n")
+    assert "old numbers" not in text and "commit `abc123`" in text
+    table = report_checks.markdown_table(text, "glance:chimpact")
+    values = dict(zip(table.iloc[:, 0], zip(table.iloc[:, 1], table.iloc[:, 2], strict=True),
+                      strict=True))  # fmt: skip
+    assert values["best single run of the write-up's 12"] == ("1.3936", "2.2591")
+    assert values["blend with the detector-box model (the submission)"] == ("", "1.5830")
+    assert values["constant median (baseline)"] == ("3.3700", "3.3310")
+    readme.write_text("no markers here\n")
+    with pytest.raises(results.ResultsError, match="README.md: no <!-- glance:chimpact -->"):
+        results.update_readme(readme, "chimpact", tmp_path / "runs" / "chimpact")
+
+
+def test_the_readme_has_a_glance_block_per_track():
+    text = (results.paths.ROOT / "README.md").read_text()
+    for track in results.paths.TRACKS:
+        assert text.count(f"<!-- glance:{track} -->") == 1
+        assert text.count(f"<!-- /glance:{track} -->") == 1
+
+
 def test_results_page_without_a_finished_run_names_the_file_and_the_fix(tmp_path, capsys):
     (tmp_path / "runs" / "serengeti").mkdir(parents=True)
     assert results.main(["--track", "serengeti", "--runs", str(tmp_path / "runs")]) == 2

@@ -13,57 +13,32 @@ the imported module (worker processes then find `extract_video` under its real n
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
-from pathlib import Path
 
-from lib import executors, stages
+from lib import cli, executors, stages
 from lib.chimpact import extract, schema
 
 
-def frame_size(text: str) -> tuple[int, int]:
-    """argparse type for WxH, e.g. 512x512."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT such as 512x512, got {text!r}"
-        ) from None
-    if w < 2 or h < 2:
-        raise argparse.ArgumentTypeError(f"frame size must be at least 2x2, got {text!r}")
-    return w, h
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m lib.chimpact.extract",
-        description="Stage 02: frames of every labelled second and its windows, both sources.",
-    )
-    parser.add_argument("--data", required=True, type=Path, help="chimpact data folder")
-    parser.add_argument("--work", required=True, type=Path, help="work folder (frames, manifest)")
-    executors.add_arguments(parser)
-    parser.add_argument("--frame-size", type=frame_size, help="scale frames to WxH")
+    parser = cli.stage_parser(
+        "python -m lib.chimpact.extract",
+        "Stage 02: frames of every labelled second and its windows, both sources.",
+        "chimpact", "frames, manifest",
+    )  # fmt: skip
+    parser.add_argument("--frame-size", type=cli.size_pair("WIDTHxHEIGHT", "512x512"),
+                        help="scale frames to WxH")  # fmt: skip
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        data = schema.load(args.data)
-    except schema.DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     cfg = extract.ExtractConfig(size=args.frame_size)
-    try:
-        manifest = extract.run(
-            data, args.work, cfg, workers=args.workers, shard=args.shard,
-            scheduler=args.scheduler, progress=not args.quiet,
-        )  # fmt: skip
-    except (executors.SchedulerError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return stages.print_outcome(args.work / "extract", extract.summarize(manifest, cfg), args.shard)
+
+    def run(data: schema.Dataset) -> int:
+        manifest = extract.run(data, args.work, cfg, **executors.options(args))
+        summary = extract.summarize(manifest, cfg)
+        return stages.print_outcome(args.work / "extract", summary, args.shard)
+
+    return cli.run_stage(schema.load, run, args.data)
 
 
 if __name__ == "__main__":

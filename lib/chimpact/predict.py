@@ -57,14 +57,9 @@ def find_videos(paths: list[str | Path]) -> inputs.Found:
     """Video files among `paths` (files as given, folders searched recursively, each file
     once) and the entries skipped with their reason (links to nothing, loops, folders)."""
     try:
-        found = inputs.find(paths, VIDEO_SUFFIXES, "a video")
+        return inputs.find(paths, VIDEO_SUFFIXES, "a video", require="video")
     except inputs.InputError as exc:
         raise InputError(str(exc)) from None
-    if not found.files:
-        raise InputError(
-            f"no video files ({', '.join(VIDEO_SUFFIXES)}) in {', '.join(map(str, paths))}"
-        )
-    return found
 
 
 def read_times(path: str | Path, videos: list[str | Path]) -> pd.DataFrame:

@@ -74,15 +74,8 @@ def _fail(run_id: object, problem: str) -> RunIdError:
 
 def parse(run_id: str) -> RunSpec:
     """Split a run ID into its settings, or raise RunIdError saying which part is wrong."""
-    if not isinstance(run_id, str):
-        raise _fail(run_id, f"a run ID must be a string, got {type(run_id).__name__}")
-    parts = run_id.split("-")
-    if len(parts) != len(_PARTS):
-        raise _fail(run_id, _count_problem(parts))
-    prefix, day, hhmm, source, aug, fs = parts
-    if prefix != "run":
-        raise _fail(run_id, f"must start with 'run-', found {prefix!r}")
-    when = _parse_when(run_id, day, hhmm)
+    parts, when = shared.split(run_id, _PARTS, "frames/step", lambda p: _fail(run_id, p))
+    source, aug, fs = parts[3:]
     if source not in SOURCES:
         raise _fail(run_id, f"source {source!r} is not one of {', '.join(SOURCES)}")
     m = re.fullmatch(r"(a[^p]*)(p.*)", aug)
@@ -110,14 +103,6 @@ def parse(run_id: str) -> RunSpec:
         frames=FRAMES[frames],
         step=STEPS[step],
     )
-
-
-def _count_problem(parts: list[str]) -> str:
-    return shared.count_problem(parts, _PARTS, "frames/step")
-
-
-def _parse_when(run_id: str, day: str, hhmm: str) -> datetime:
-    return shared.parse_when(day, hhmm, lambda problem: _fail(run_id, problem))
 
 
 def make(

@@ -10,21 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-from lib.cli import positive
+from lib.cli import positive, size_pair
 from lib.demo import MARKER, ensure
 from lib.fileio import atomic_dir, read_json
 from lib.paths import TRACKS
-
-
-def image_size(text: str) -> tuple[int, int]:
-    """argparse type: WIDTHxHEIGHT, e.g. 2048x1536."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
-    if width < 64 or height < 48:
-        raise argparse.ArgumentTypeError(f"must be at least 64x48, got {text!r}")
-    return width, height
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="serengeti: total sequences, train + test (default 800)",
     )
     parser.add_argument(
-        "--image-size", type=image_size, help="serengeti: WIDTHxHEIGHT (default 2048x1536)"
+        "--image-size",
+        type=size_pair("WIDTHxHEIGHT", "2048x1536", (64, 48)),
+        help="serengeti: WIDTHxHEIGHT (default 2048x1536)",
     )
     parser.add_argument("--workers", type=positive(1), help="processes (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

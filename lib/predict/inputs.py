@@ -77,11 +77,16 @@ def _walk(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
 
 
 def find(
-    inputs: list[str | Path], suffixes: tuple[str, ...], kind: str, quiet_unsupported: bool = True
+    inputs: list[str | Path],
+    suffixes: tuple[str, ...],
+    kind: str,
+    quiet_unsupported: bool = True,
+    require: str = "",
 ) -> Found:
     """Files among `inputs` whose suffix (any case) is in `suffixes`: files as given, folders
     searched recursively. Inside folders, files of other types are ignored unless
-    `quiet_unsupported` is False; named files of other types are always counted skips."""
+    `quiet_unsupported` is False; named files of other types are always counted skips. With
+    `require` (the files' noun, e.g. "video"), finding none is an InputError."""
     if not inputs:
         raise InputError(f"no inputs given; name {kind} files or folders")
     found = Found()
@@ -103,6 +108,10 @@ def find(
             _keep_once(by_real, entry)
     found.files = list(by_real.values())
     found.base = Path(os.path.commonpath(bases)) if bases else Path(".")
+    if require and not found.files:
+        raise InputError(
+            f"no {require} files ({', '.join(suffixes)}, any case) in {', '.join(map(str, inputs))}"
+        )
     return found
 
 

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from lib import plots
 from lib.serengeti import background, metrics, schema
 from lib.serengeti.schema import CLASSES, KEY
 
@@ -120,20 +121,5 @@ def plot_mean_background(data: schema.Dataset, examples: pd.DataFrame, size=(192
         titles.append(f"{ex['species']}\n{ex[KEY]}")
     if not rows:
         return None
-    n_cols = max(len(r) for r in rows)
-    fig, axes = plt.subplots(
-        len(rows), n_cols, figsize=(2.6 * n_cols, 2.1 * len(rows)), squeeze=False
-    )
-    for i, row in enumerate(rows):
-        for j in range(n_cols):
-            ax = axes[i][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j < len(row):
-                ax.imshow(row[j])
-            if i == 0 and j < len(row):
-                names = [f"image {k + 1}" for k in range(len(row) - 2)] + ["mean", "background"]
-                ax.set_title(names[j], fontsize=9)
-        axes[i][0].set_ylabel(titles[i], fontsize=7)
-    fig.tight_layout()
-    return fig
+    names = [f"image {k + 1}" for k in range(len(rows[0]) - 2)] + ["mean", "background"]
+    return plots.frame_grid(rows, titles, names, width=2.6)

@@ -252,14 +252,9 @@ def _image_table(
         base = Path(images[0]).expanduser().absolute()
         return table, base, {"sequences": f"from {Path(metadata).name}"}, []
     try:
-        found = inputs.find(images, IMAGE_SUFFIXES, "an image")
+        found = inputs.find(images, IMAGE_SUFFIXES, "an image", require="image")
     except inputs.InputError as exc:
         raise InputError(str(exc)) from None
-    if not found.files:
-        raise InputError(
-            f"no image files ({', '.join(IMAGE_SUFFIXES)}, any case) in "
-            f"{', '.join(map(str, images))}"
-        )
     table = grouping.group(found.files, found.base, gap_s, group_by)
     how = {
         "sequences": f"group by {group_by}, gap {gap_s:g} s",

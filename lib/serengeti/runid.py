@@ -104,15 +104,8 @@ def _fail(run_id: object, problem: str) -> RunIdError:
 
 def parse(run_id: str) -> RunSpec:
     """Split a run ID into its settings, or raise RunIdError saying which part is wrong."""
-    if not isinstance(run_id, str):
-        raise _fail(run_id, f"a run ID must be a string, got {type(run_id).__name__}")
-    parts = run_id.split("-")
-    if len(parts) != len(_PARTS):
-        raise _fail(run_id, _count_problem(parts))
-    prefix, day, hhmm, model, backbone, head, resize = parts
-    if prefix != "run":
-        raise _fail(run_id, f"must start with 'run-', found {prefix!r}")
-    when = _parse_when(run_id, day, hhmm)
+    parts, when = shared.split(run_id, _PARTS, "resize", lambda p: _fail(run_id, p))
+    model, backbone, head, resize = parts[3:]
     for label, value, allowed in (
         ("model", model, MODELS),
         ("backbone", backbone, BACKBONES),
@@ -130,14 +123,6 @@ def parse(run_id: str) -> RunSpec:
             f"sigmoid single-image model after the resize fix), got {head!r} and {resize!r}",
         )
     return RunSpec(run_id, when, model, backbone, head, resize)
-
-
-def _count_problem(parts: list[str]) -> str:
-    return shared.count_problem(parts, _PARTS, "resize")
-
-
-def _parse_when(run_id: str, day: str, hhmm: str) -> datetime:
-    return shared.parse_when(day, hhmm, lambda problem: _fail(run_id, problem))
 
 
 def make(model: str, backbone: str, head: str, resize: str, when: datetime | None = None) -> str:
