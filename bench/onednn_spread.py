@@ -3,7 +3,8 @@
 A quick-profile run is trained on a tiny demo (seeded: same data, folds and records each time)
 in a fresh process per setting, since the settings are read when TensorFlow starts:
 
-- `default`: TensorFlow as installed (oneDNN on, every instruction set the CPU has);
+- `default`: the project's default (oneDNN on, which `lib` asks for where TensorFlow would
+  not, every instruction set the CPU has);
 - `isa_avx2`: `ONEDNN_MAX_CPU_ISA=AVX2` (oneDNN capped to AVX2 kernels);
 - `onednn_off`: `TF_ENABLE_ONEDNN_OPTS=0` (TensorFlow's own CPU kernels);
 - `op_determinism`: `tf.config.experimental.enable_op_determinism()` before training.

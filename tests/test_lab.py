@@ -48,7 +48,6 @@ def _run_in_kernel(spec_dir, code: str) -> tuple[dict, list[dict]]:
 
 @pytest.mark.slow
 def test_progress_bars_are_widgets_in_the_lab_kernel(tmp_path):
-    pytest.importorskip("ipywidgets", reason="the lab extra is not installed (./run_lab.sh does)")
     from lib import lab
 
     code = "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), desc='demo'): pass"

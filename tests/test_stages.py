@@ -4,6 +4,9 @@ and writes, on inline, process-pool and thread executors; `--shard` as a selecti
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -175,10 +178,9 @@ def test_names_with_one_stem_or_odd_characters_keep_their_own_records(tmp_path):
     assert len(paths) == 4
 
 
-def test_a_read_only_work_folder_is_refused_before_any_work(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders")
-    src, work, stage = toy(tmp_path)
+def refuses_a_read_only_folder(root: Path) -> None:
+    """The check itself, also run by an unprivileged child when the tests run as root."""
+    src, work, stage = toy(root)
     stage.folder.mkdir(parents=True)
     stage.folder.chmod(0o500)
     try:
@@ -186,6 +188,32 @@ def test_a_read_only_work_folder_is_refused_before_any_work(tmp_path):
             stages.run(stage, upper, items_of(src, work), blank, progress=False)
     finally:
         stage.folder.chmod(0o700)
+
+
+_AS_UNPRIVILEGED = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import test_stages
+test_stages.refuses_a_read_only_folder(Path(sys.argv[1]))
+"""
+
+
+def test_a_read_only_work_folder_is_refused_before_any_work(tmp_path):
+    if os.geteuid() != 0:
+        refuses_a_read_only_folder(tmp_path)
+        return
+    # root writes into read-only folders: the same check runs in a child without the
+    # capabilities that override file permissions (util-linux's setpriv)
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to run this check as root"
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--inh-caps=-all",
+         "--", sys.executable, "-c", _AS_UNPRIVILEGED, str(tmp_path), str(Path(__file__).parent)],
+        env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_a_file_where_the_work_folder_should_be_is_refused(tmp_path):

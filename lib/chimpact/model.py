@@ -25,7 +25,7 @@ class ModelConfig:
     time_distributed: bool = False  # True: the write-up's TimeDistributed form (slower to build)
     small_pool: str = "flatten"  # small CNN only: "flatten" keeps where the animal is, "avg" not
     small_bn_momentum: float = 0.99  # small CNN only; 0.9 when a fold has few hundred steps
-    small_downsample: str = "stride"  # small CNN only: "stride" convs, or "pool" (conv + max-pool)
+    small_downsample: str = "pool"  # small CNN only: "pool" (conv + max-pool) or "stride" convs
     motion: bool = False  # small CNN only: add |frame - mean over the window| as 3 channels
     standardize: bool = False  # small CNN only: each sequence to zero mean, unit spread
     output_bias: float = 0.0  # start of the distance output (train sets the train median)
@@ -33,8 +33,8 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, fields: dict) -> ModelConfig:
         """The config a run or bundle wrote. One written before `small_downsample` existed was
-        trained with conv + max-pool: its weights fit the strided layout's shapes too, so
-        defaulting to "stride" would load them without error and predict nonsense."""
+        trained with conv + max-pool: its weights fit the strided layout's shapes too, so any
+        other default would load them without error and predict nonsense."""
         return cls(**{"small_downsample": "pool", **fields})
 
 
@@ -43,14 +43,15 @@ def _small_cnn(
     pool: str = "flatten",
     channels: int = 3,
     bn_momentum: float = 0.99,
-    downsample: str = "stride",
+    downsample: str = "pool",
 ) -> keras.Model:
     """A light CNN for CPU demos: 4 conv layers with batch norm, then a pooled feature vector.
 
-    Each layer halves the map. `downsample="stride"` does it with stride-2 convolutions, which
-    compute each output once at the lower resolution; `"pool"` convolves at full resolution and
-    then max-pools, four times the multiply-adds in the three later layers for the same map
-    sizes (2.6x the CPU of a demo training step, docs/benchmarks.md).
+    Each layer halves the map. `downsample="pool"` convolves at full resolution and then
+    max-pools; `"stride"` uses stride-2 convolutions instead, a quarter of the multiply-adds in
+    the three later layers for the same map sizes and half the time of a demo training step,
+    but on the demo it lost the write-up's finding that gamma-corrected full videos beat the
+    downsampled ones on overexposed videos (docs/benchmarks.md), so it is not the default.
 
     With `pool="flatten"` the last (size/16)^2 map is kept with its layout: where the animal
     touches the ground is the strongest distance cue in a fixed camera view, and global average
