@@ -112,8 +112,61 @@ def run(quick: bool = False) -> dict[str, Any]:
     result["faster_form"] = "folded" if folded_wins else "mixed"
     result["faster_default"] = folded_wins and result["default_form"] == "folded"
     result["kernels"] = kernels(quick)
+    result["parts"] = parts(quick)
     result["quick"] = quick
     return result
+
+
+def parts(quick: bool) -> dict[str, Any]:
+    """Where the demo model's step goes: CPU-ms per sequence of a train step of the per-frame
+    CNN alone (on the batch's B*T frames, against a target of its feature size), of the LSTM
+    and dense head alone (on B sequences of features), and of the whole model, per layout."""
+    import keras
+    import numpy as np
+
+    from lib.chimpact import model as m
+
+    out: dict[str, Any] = {}
+    for layout in LAYOUTS:
+        size = {"image_size": 32, "lstm_units": 16, "dense_units": 8} if quick else {}
+        cfg = common.demo_model(small_downsample=layout, **size)
+        b, t, s = 4 if quick else 32, cfg.frames, cfg.image_size
+        rng = np.random.default_rng(0)
+        cnn = m.backbone(cfg)
+        feat = int(cnn.output.shape[-1])
+        frames = rng.random((b * t, s, s, int(cnn.input.shape[-1])), dtype=np.float32)
+        head_in = keras.Input((t, feat))
+        h = keras.layers.LSTM(cfg.lstm_units)(head_in)
+        h = keras.layers.Dense(cfg.dense_units, activation="relu")(h)
+        head = keras.Model(head_in, keras.layers.Dense(1)(h))
+        whole = m.build_model(cfg)
+        x = rng.random((b, t, s, s, 3), dtype=np.float32)
+        y = rng.random((b, 1), dtype=np.float32)
+        out[layout] = {
+            "cnn_cpu_ms_per_seq": _step_cpu_ms(cnn, frames, rng.random((b * t, feat)), b, quick),
+            "head_cpu_ms_per_seq": _step_cpu_ms(head, rng.random((b, t, feat)), y, b, quick),
+            "model_cpu_ms_per_seq": _step_cpu_ms(whole, x, y, b, quick),
+        }
+        out[layout]["cnn_share"] = (
+            out[layout]["cnn_cpu_ms_per_seq"] / out[layout]["model_cpu_ms_per_seq"]
+        )
+    return out
+
+
+def _step_cpu_ms(model, x, y, sequences: int, quick: bool) -> float:
+    """Median CPU-ms per sequence of `model`'s compiled train step on one in-memory batch."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mae")
+    for _ in range(2):
+        model.train_on_batch(x, y)
+    blocks = []
+    for _ in range(1 if quick else 3):
+        cpu0 = common.cpu_seconds()
+        for _ in range(1 if quick else 6):
+            model.train_on_batch(x, y)
+        blocks.append(1000 * (common.cpu_seconds() - cpu0) / (sequences * (1 if quick else 6)))
+    return statistics.median(blocks)
 
 
 KERNELS: dict[str, dict[str, str]] = {
@@ -234,6 +287,12 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
     for ratio in ("avx2_pool_over_stride_step", "tf_kernels_pool_over_avx2_stride_step",
                   "native_pool_over_stride_step"):  # fmt: skip
         rows.append((f"train_step.kernels.{ratio}", f"{k[ratio]:.2f}x"))
+    for layout, p in result["parts"].items():
+        text = (
+            f"CNN {p['cnn_cpu_ms_per_seq']:.2f} + head {p['head_cpu_ms_per_seq']:.2f} of "
+            f"{p['model_cpu_ms_per_seq']:.2f} CPU-ms/seq (CNN {p['cnn_share']:.0%})"
+        )
+        rows.append((f"train_step.parts.{layout}", text))
     return rows
 
 
