@@ -83,6 +83,10 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
     np.testing.assert_allclose(cli["distance"], expected, atol=1e-4)
     execute("07_predict.ipynb", reports / "07_predict.ipynb", "-p", "fresh_videos", "4")
     assert (tmp_path / "runs" / "chimpact" / "predictions" / "07_predict.csv").is_file()
+    # the prediction demo's scores: per animal (with detections) beside per second
+    text = (reports / "07_predict.ipynb").read_text()
+    assert "per animal (with detections)" in text and "per second (labelled seconds)" in text
+    assert "seconds_with_two_animals" in text
     for report in reports.glob("*.ipynb"):
         assert "Traceback" not in report.read_text()
     # what run_all.sh makes of the run: HTML reports, reports/index.html, docs/results-chimpact.md

@@ -24,6 +24,7 @@ from PIL import Image
 
 from lib import fileio
 from lib.bundle import BundleError
+from lib.predict import inputs
 from lib.serengeti import grouping, megadetector
 from lib.serengeti.schema import CLASSES, KEY
 
@@ -120,6 +121,12 @@ def test_bundle_errors_name_the_file(tiny_serengeti_bundle, tmp_path):
 # --- grouping -----------------------------------------------------------------------------
 
 
+def _find(paths):
+    """The image files of `paths` and their common folder, as the predict CLI finds them."""
+    found = inputs.find(paths, grouping.IMAGE_SUFFIXES, "an image", require="image")
+    return found.files, found.base
+
+
 def test_images_are_found_recursively_with_any_case_suffix(tmp_path):
     _jpeg(tmp_path / "a" / "x.JPG", T0)
     _jpeg(tmp_path / "a" / "b" / "y.jpeg", T0)
@@ -127,20 +134,20 @@ def test_images_are_found_recursively_with_any_case_suffix(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "notes.txt").write_text("not an image")
     (tmp_path / "docs" / "clip.mp4").write_bytes(b"")
-    paths, base = grouping.find_images([tmp_path])  # a file named directly is taken as it is
+    paths, base = _find([tmp_path])
     assert sorted(p.relative_to(tmp_path).as_posix() for p in paths) == [
         "a/b/y.jpeg", "a/x.JPG", "z.PNG",
     ]  # fmt: skip
     assert base == tmp_path.absolute()
-    with pytest.raises(grouping.InputError, match="no image files"):
-        grouping.find_images([tmp_path / "docs"])
-    with pytest.raises(grouping.InputError, match="no such file or folder"):
-        grouping.find_images([tmp_path / "missing"])
+    with pytest.raises(inputs.InputError, match="no image files"):
+        _find([tmp_path / "docs"])
+    with pytest.raises(inputs.InputError, match="no such file or folder"):
+        _find([tmp_path / "missing"])
 
 
 def test_sequences_are_one_camera_folder_and_a_time_gap(tmp_path):
     root = _camera_folder(tmp_path)
-    paths, base = grouping.find_images([root])
+    paths, base = _find([root])
     table = grouping.group(paths, base, gap_s=60)
     seqs = grouping.sequences(table).set_index(KEY)
     assert seqs["n_images"].to_dict() == {"camA#1": 3, "camA#2": 1, "camB#1": 1}
@@ -170,7 +177,7 @@ def test_capture_time_is_exif_first_then_the_file_time(tmp_path):
     assert grouping.capture_time(without) == (pd.Timestamp(T0 + timedelta(seconds=30)), "mtime")
     assert grouping.capture_time(broken)[1] == "mtime"  # unreadable header: file time, no crash
     assert grouping.capture_time(tmp_path / "gone.jpg") == (pd.NaT, "none")
-    paths, base = grouping.find_images([tmp_path])
+    paths, base = _find([tmp_path])
     seqs = grouping.sequences(grouping.group(paths, base, gap_s=60))
     # EXIF 10:00:00 and file time 10:00:30 are one burst; the broken file's 11:00:30 is not
     assert seqs["n_images"].tolist() == [2, 1]

@@ -25,8 +25,10 @@ def location(
     *,
     sequences: int | None = None,
     image_size: tuple[int, int] | None = None,
+    companions: float = 0.0,
 ) -> Path:
-    """Folder of a demo: `lib.paths.demo_dir`, plus `-d{max_duration}` (chimpact) or
+    """Folder of a demo: `lib.paths.demo_dir`, plus `-d{max_duration}` and `-c{companions}`
+    (chimpact, a prediction demo where that share of videos hold a second animal) or
     `-{width}x{height}` (serengeti, when not full size), so demos of different shapes never
     share a folder."""
     _check_options(track, videos, max_duration, sequences, image_size)
@@ -36,7 +38,8 @@ def location(
             return folder.with_name(f"{folder.name}-{image_size[0]}x{image_size[1]}")
         return folder
     folder = demo_dir(track, seed, videos)
-    return folder.with_name(f"{folder.name}-d{max_duration}") if max_duration else folder
+    name = folder.name + (f"-d{max_duration}" if max_duration else "")
+    return folder.with_name(name + (f"-c{companions:g}" if companions else ""))
 
 
 def ensure(
@@ -47,13 +50,18 @@ def ensure(
     *,
     sequences: int | None = None,
     image_size: tuple[int, int] | None = None,
+    companions: float = 0.0,
 ) -> Path:
     """Return the demo folder for `track`, generating it first if it is missing.
 
-    chimpact takes `videos` and `max_duration`; serengeti takes `sequences` and `image_size`.
+    chimpact takes `videos`, `max_duration` and `companions`; serengeti takes `sequences` and
+    `image_size`.
     """
     check_track(track)
-    folder = location(track, seed, videos, max_duration, sequences=sequences, image_size=image_size)
+    folder = location(
+        track, seed, videos, max_duration, sequences=sequences, image_size=image_size,
+        companions=companions,
+    )  # fmt: skip
     if (folder / MARKER).is_file():
         return folder
     options: dict[str, object] = {}
@@ -71,6 +79,8 @@ def ensure(
             options["videos"] = videos
         if max_duration is not None:
             options["max_duration"] = max_duration
+        if companions:
+            options["companions"] = companions
     with atomic_dir(folder) as tmp:
         generate(tmp, seed=seed, **options)  # type: ignore[arg-type]
     return folder

@@ -37,7 +37,7 @@ from PIL import Image
 from lib.paths import inside
 from lib.serengeti.schema import DATETIME_FORMAT, KEY, SEQ_ID
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")  # Pillow reads them
 GROUP_BY = ("folder", "image")
 DEFAULT_GAP_S = 60.0
 EXIF_FORMAT = "%Y:%m:%d %H:%M:%S"
@@ -47,35 +47,6 @@ SEQUENCE_COLUMNS = [KEY, "season", "site", "datetime", "n_images", "first_file"]
 
 class InputError(ValueError):
     """Arguments or a metadata table that cannot be used; the message says what to fix."""
-
-
-def find_images(inputs: Sequence[str | Path]) -> tuple[list[Path], Path]:
-    """Image files among `inputs` (files as given, folders searched recursively, suffix
-    case-insensitive) and the folder their names are reported relative to (the common parent
-    of the inputs)."""
-    if not inputs:
-        raise InputError("no --images given")
-    found: list[Path] = []
-    bases = []
-    for item in inputs:
-        path = Path(item).expanduser().absolute()
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
-            bases.append(path)
-        elif path.is_file():
-            found.append(path)
-            bases.append(path.parent)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    if not found:
-        raise InputError(
-            f"no image files ({', '.join(IMAGE_SUFFIXES)}, any case) in "
-            f"{', '.join(map(str, inputs))}"
-        )
-    unique = list(dict.fromkeys(found))
-    return unique, Path(os.path.commonpath([str(b) for b in bases]))
 
 
 def _exif_time(path: Path) -> tuple[pd.Timestamp, str] | None:

@@ -50,7 +50,7 @@ OUTPUT_COLUMNS = [*FIXED_COLUMNS, *CLASSES, "top_class", "top_score"]
 ERROR_COLUMNS = ["file", KEY, "error"]
 CHUNK_SEQUENCES = 64  # sequences decoded before the networks score them (without checkpoint)
 # every format Pillow reads that cameras and photo tools write, beside the usual JPEGs
-IMAGE_SUFFIXES = (*grouping.IMAGE_SUFFIXES, ".tif", ".tiff", ".webp", ".bmp")
+IMAGE_SUFFIXES = grouping.IMAGE_SUFFIXES
 
 __all__ = ["InputError", "Result", "predict", "write"]
 
