@@ -7,6 +7,7 @@ one, so every output is written to a temporary name in the same folder and renam
 from __future__ import annotations
 
 import datetime
+import glob
 import json
 import os
 import shutil
@@ -66,7 +67,11 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
 
 @contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Fill a temporary folder and rename it onto `path` (replacing a stale one) on success."""
+    """Fill a temporary folder and rename it onto `path` (replacing a stale one) on success.
+
+    On success, the temporary folders of earlier attempts at the same `path` (a worker killed
+    while filling one) are removed too: only one attempt at an output runs at a time, and the
+    stage that retried it should leave no litter behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
@@ -75,6 +80,8 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            shutil.rmtree(stale, ignore_errors=True)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -240,3 +240,17 @@ def test_file_problems_in_the_users_words(tmp_path):
     assert inputs.identity(tmp_path / "loop") == {"problem": inputs.LOOP}
     assert inputs.video_reason("x.mp4: no video stream found (...)") == "no video stream"
     assert {".tif", ".webp", ".jpg", ".png"} <= set(inputs.image_suffixes())
+
+
+def test_a_finished_output_clears_the_temporary_folders_of_killed_attempts(tmp_path):
+    """A worker killed while filling `frames/x.mp4` leaves `.x.mp4.*.tmp`; the retried item's
+    success removes it, and another output's temporary folder is left alone."""
+    stale = tmp_path / ".x.mp4.abc123.tmp"
+    stale.mkdir()
+    (stale / "000.jpg").write_bytes(b"half")
+    other = tmp_path / ".y.mp4.def456.tmp"
+    other.mkdir()
+    with fileio.atomic_dir(tmp_path / "x.mp4") as tmp:
+        (tmp / "000.jpg").write_bytes(b"whole")
+    assert (tmp_path / "x.mp4" / "000.jpg").read_bytes() == b"whole"
+    assert not stale.exists() and other.is_dir()
