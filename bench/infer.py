@@ -101,7 +101,7 @@ def _before_predict(work: Path, old_pipeline: bool):
 def _fold_overhead(reps: int) -> dict[str, Any]:
     """Fixed cost of one training fold: a fresh model vs `lib.training.ModelSlot`'s reused one.
 
-    Both get a model ready at a seed, then run a one-step `fit` with validation and one
+    Both get a model ready at a seed, then take a one-step `fit` with validation and one
     `predict_on_batch` (the graphs a fold traces: train, validation, OOF predict).
     """
     import keras

@@ -1,9 +1,10 @@
 """Pair-wise greedy blending of runs, as the Deep Chimpact 3rd-place solution did it.
 
 Runs are sorted by out-of-fold (OOF) MAE; the blend starts as the best run and each next run is
-mixed in as c*blend + (1 - c)*run with c on a 0.00..1.10 grid (c > 1 gives the run a negative
-weight). A c is kept only if its MAE beats the best score so far, which is global and never reset;
-otherwise c = 1 and the run is skipped. The same chain of c's is then applied to test predictions.
+mixed in as c*blend + (1 - c)*run with c on a 0.00..1.10 grid (c > 1 weighs that run
+negatively). A c is kept only if its MAE beats the best score so far, which is global and never
+reset; otherwise c = 1 and the run is skipped. The same chain of c's is then applied to test
+predictions.
 
 Why keep this literal, quirks included: it is what produced the published ensemble, so our numbers
 can be compared with the write-up's. Notes on the literal reading:
