@@ -187,9 +187,8 @@ PAGES = {"chimpact": chimpact_page, "serengeti": serengeti_page}
 CHIMPACT_BASELINE_WRITEUP = 3.37  # the write-up's constant-median MAE on the real data
 
 
-def chimpact_glance(track_dir: Path) -> pd.DataFrame:
+def chimpact_glance(board: pd.DataFrame, summary: dict) -> pd.DataFrame:
     """The write-up's number beside the run's for the few results a newcomer asks about."""
-    board, summary = _read(track_dir)
     writeup_runs = board[board["writeup_cv_mae"].notna()]
     rows = [
         ("best single run of the write-up's 12", writeup_runs["writeup_cv_mae"].min(),
@@ -207,9 +206,8 @@ SERENGETI_GLANCE = (("resize fix", "resize fix (single network through the flow)
                     ("calibrated rare classes", "stack with calibrated rare classes"))  # fmt: skip
 
 
-def serengeti_glance(track_dir: Path) -> pd.DataFrame:
+def serengeti_glance(board: pd.DataFrame, summary: dict) -> pd.DataFrame:
     """Three rungs of the ladder and the class-prior baseline, the write-up's beside the run's."""
-    _, summary = _read(track_dir)
     ladder = {r["step"]: r for r in summary.get("ladder", [])}
     rows = [
         (label, ladder[step]["writeup_public_logloss"], ladder[step]["logloss"])
@@ -232,10 +230,11 @@ def update_readme(readme: Path, track: str, track_dir: Path) -> None:
     block = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not block.search(text):
         raise ResultsError(f"{readme}: no {start} ... {end} block; add the two markers")
-    info = stamp(track_dir, _read(track_dir)[1])
+    board, summary = _read(track_dir)
+    info = stamp(track_dir, summary)
     note = (f"<sub>profile `{info['profile']}`, data `{info['data']}`, "
             f"commit `{info['commit'][:12]}`, {info['date']}</sub>")  # fmt: skip
-    body = f"{start}\n{table(GLANCES[track](track_dir))}\n\n{note}\n{end}"
+    body = f"{start}\n{table(GLANCES[track](board, summary))}\n\n{note}\n{end}"
     fileio.write_text(readme, block.sub(lambda _: body, text))
 
 
