@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.full_size_case import RESULT
+from lib.demo import synthetic_records
 
 # the write-up: 120 TPUv3-8 hours for 12 runs x 5 folds x 40 epochs of ~12,000 sequences
 WRITEUP_TPU_SEQ_PER_S = 12 * 5 * 40 * 12_000 / (120 * 3600)
@@ -179,16 +180,16 @@ def pipeline_supply(tiny: bool) -> dict[str, Any]:
     from bench import common
     from bench.pipeline import POLICY, PROB
     from lib import profiles
-    from lib.chimpact import data as chdata
+    from lib.chimpact import input_pipeline
 
     prof = profiles.get("full", "chimpact")
-    size = 32 if tiny else prof.image_size
+    size = 32 if tiny else prof.model.image_size
     batch, sequences = (2, 8) if tiny else (prof.batch_size, 2 * prof.batch_size)
     source = (size, size) if tiny else prof.frame_size
     with tempfile.TemporaryDirectory(prefix="bench-full-size-") as tmp:
-        files = common.write_records(Path(tmp), sequences, size=source)
+        files = synthetic_records.write_records(Path(tmp), sequences, size=source)
         kw = {"frames": 7, "image_size": size, "batch_size": batch, "cache": False}
-        ds = chdata.dataset(files, training=True, augment=POLICY, prob=PROB, seed=1, **kw)
+        ds = input_pipeline.dataset(files, training=True, augment=POLICY, prob=PROB, seed=1, **kw)
         n, cpu0, start = 0, common.cpu_seconds(), time.perf_counter()
         for x, _y, _k in ds:
             n += int(x.shape[0])

@@ -38,20 +38,9 @@ def chimpact_config(frames: int, tiny: bool) -> Any:
     (32 px, EfficientNet-B0's smallest input) so that a CPU can run it in seconds.
     """
     from lib import profiles
-    from lib.chimpact.model import ModelConfig
 
     prof = profiles.get("full", "chimpact")
-    cfg = ModelConfig(
-        frames=frames,
-        image_size=prof.image_size,
-        backbone=prof.backbone,
-        backbone_weights=None,
-        lstm_units=prof.lstm_units,
-        dense_units=prof.dense_units,
-        small_bn_momentum=prof.small_bn_momentum,
-        motion=prof.motion,
-        standardize=prof.standardize,
-    )
+    cfg = replace(prof.model, frames=frames, backbone_weights=None)
     return replace(cfg, image_size=32) if tiny else cfg
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
+from lib.demo import synthetic_records
 
 DEMO_TEST_ROWS = 222  # rows of the default demo's test split (seed 42, 120 videos)
 RUN_ID = "run-20211104-1815-down-a4p50-f7s1"
@@ -47,12 +48,12 @@ def setup_run(root: Path, rows: int, folds: int) -> Path:
     from lib.chimpact import runid
     from lib.chimpact.model import build_model
     from lib.chimpact.train import run_dir, weights_path
-    from lib.records import record_count
+    from lib.tfrecord_io import record_count
 
     mcfg, demo = _demo_model()
     work = root / "work"
     dataset = runid.parse(RUN_ID).dataset
-    files = common.write_records(work / "records" / dataset, rows, prefix="test")
+    files = synthetic_records.write_records(work / "records" / dataset, rows, prefix="test")
     manifest = {
         "config": {"n_splits": folds},
         "datasets": {
@@ -73,8 +74,7 @@ def setup_run(root: Path, rows: int, folds: int) -> Path:
 def _before_predict(work: Path, old_pipeline: bool):
     """predict_run in its first version: one model built per fold (optionally the old pipeline)."""
     from lib import fileio, training
-    from lib.chimpact import data as chdata
-    from lib.chimpact import records, runid
+    from lib.chimpact import input_pipeline, records, runid
     from lib.chimpact.model import ModelConfig
     from lib.chimpact.train import load_fold_model, run_dir
 
@@ -86,7 +86,7 @@ def _before_predict(work: Path, old_pipeline: bool):
     strategy = training.select_strategy("default")
     batch = config["batch_size"]
     files = records.files(work, spec.dataset, ["test"])
-    make = _before_dataset if old_pipeline else chdata.dataset
+    make = _before_dataset if old_pipeline else input_pipeline.dataset
     ds = make(files, spec.frames, mcfg.image_size, batch)
     merged = None
     for k in range(config["n_splits"]):

@@ -1,8 +1,9 @@
 """Input pipeline vs training step: does tf.data keep the model fed?
 
-Supply: sequences/s of `lib.chimpact.data.dataset` alone (read TFRecords, parse, decode 7 JPEG
-frames, resize, augment a4 p=0.5, batch), on records this benchmark writes from deterministic
-synthetic 480x270 frames (the demo's commonest native size) with the project's own writer.
+Supply: sequences/s of `lib.chimpact.input_pipeline.dataset` alone (read TFRecords, parse,
+decode 7 JPEG frames, resize, augment a4 p=0.5, batch), on records this benchmark writes from
+deterministic synthetic 480x270 frames (the demo's commonest native size) with the project's own
+writer.
 Demand: sequences/s one compiled training step consumes on an in-memory batch.
 
 Epochs are timed two ways: *cold* (a fresh dataset: every JPEG decoded, what each epoch costs
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
+from lib.demo import synthetic_records
 
 POLICY, PROB = "a4", 0.5  # the best write-up run's augmentation (blur is the costliest op)
 
@@ -32,11 +34,12 @@ POLICY, PROB = "a4", 0.5  # the best write-up run's augmentation (blur is the co
 def _before_dataset(
     files, frames, image_size, batch_size, training=False, augment=None, prob=0.0, seed=42
 ):
-    """The first version of lib/chimpact/data.py's dataset, kept verbatim for the side-by-side."""
+    """The first version of lib/chimpact/input_pipeline.py's dataset, kept verbatim for the
+    side-by-side."""
     import tensorflow as tf
 
     from lib import augment as aug
-    from lib import records
+    from lib import tfrecord_io
     from lib.chimpact.records import SPEC
     from lib.chimpact.windows import middle
 
@@ -51,12 +54,12 @@ def _before_dataset(
 
     files = [str(f) for f in files]
     sel = middle(frames)
-    n = sum(records.record_count(f) for f in files)
+    n = sum(tfrecord_io.record_count(f) for f in files)
     ds = tf.data.TFRecordDataset(files, num_parallel_reads=min(len(files), 4))
     ds = ds.apply(tf.data.experimental.assert_cardinality(n))
 
     def parse(raw):
-        ex = records.parse(raw, SPEC)
+        ex = tfrecord_io.parse(raw, SPEC)
         seq = decode(ex["frames"][sel], image_size)
         return seq, ex["distance"], {"video_id": ex["video_id"], "time": ex["time"]}
 
@@ -101,25 +104,27 @@ def _size_case(
     numbers measured moments apart; the reported ratios are medians of per-repetition ratios.
     A training run's supply is `epochs` epochs: the first cold, the others from the cache.
     """
-    from lib.chimpact import data as chdata
+    from lib.chimpact import input_pipeline
 
-    files = common.write_records(folder / f"s{image_size}", sequences)
+    files = synthetic_records.write_records(folder / f"s{image_size}", sequences)
     batch = 32
     base = {"frames": 7, "image_size": image_size, "batch_size": batch}
     train = {**base, "training": True, "augment": POLICY, "prob": PROB, "seed": 1}
     pipelines: dict[str, Callable[[], Any]] = {
-        "ours": lambda: chdata.dataset(files, **train),
-        "ours_nondeterministic": lambda: chdata.dataset(files, deterministic=False, **train),
-        "ours_no_augment": lambda: chdata.dataset(files, **base),
+        "ours": lambda: input_pipeline.dataset(files, **train),
+        "ours_nondeterministic": lambda: input_pipeline.dataset(
+            files, deterministic=False, **train
+        ),
+        "ours_no_augment": lambda: input_pipeline.dataset(files, **base),
         "before": lambda: _before_dataset(files, **train),
     }
     if quick:  # only the two that the headline compares
         pipelines = {k: pipelines[k] for k in ("ours", "before")}
     elif smooth:  # smoother frames, ~13 KB: nearer the demo's rendered ones (2-7 KB)
-        smooth_files = common.write_records(
+        smooth_files = synthetic_records.write_records(
             folder / f"s{image_size}-smooth", sequences, noise=0.0, grid=120
         )
-        pipelines["ours_smooth_frames"] = lambda: chdata.dataset(smooth_files, **train)
+        pipelines["ours_smooth_frames"] = lambda: input_pipeline.dataset(smooth_files, **train)
     steppers = {name: common.TrainStep(cfg, bs) for name, (cfg, bs) in models.items()}
     for make in pipelines.values() if not quick else ():
         _epoch(make())  # warm-up: page cache, kernel registration, first tracing
@@ -162,7 +167,7 @@ def _size_case(
     ours, before = supply["ours"], supply["before"]
     return {
         "image_size": image_size,
-        "source_frame": list(common.SOURCE_SIZE),
+        "source_frame": list(synthetic_records.SOURCE_SIZE),
         "sequences": sequences,
         "batch_size": batch,
         "epochs_per_run": epochs,
@@ -211,7 +216,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     reps, steps = (1, 1) if quick else (3, 8)
     batch = 2 if quick else demo.batch_size
     sizes = {
-        demo.image_size: ({"small_cnn": (small(demo.image_size), batch)}, 16 if quick else 512),
+        demo.model.image_size: (
+            {"small_cnn": (small(demo.model.image_size), batch)},
+            16 if quick else 512,
+        ),
         224: ({"small_cnn": (small(224), batch)}, 8 if quick else 192),
     }
     if not quick:  # the write-up's backbone at 224 px (slow to build; batch 8)
@@ -227,12 +235,12 @@ def run(quick: bool = False) -> dict[str, Any]:
                 reps,
                 steps,
                 demo.epochs,
-                smooth=size == demo.image_size,
+                smooth=size == demo.model.image_size,
                 quick=quick,
             )
             for size, (cfgs, n) in sizes.items()
         }
-    headline = details[str(demo.image_size)]
+    headline = details[str(demo.model.image_size)]
     keys = (
         "supply_over_demand",
         "supply_over_demand_cold",
@@ -243,7 +251,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     )
     return {
         **{k: headline[k] for k in keys},
-        "demo_image_size": demo.image_size,
+        "demo_image_size": demo.model.image_size,
         "sizes": details,
         "quick": quick,
     }

@@ -47,7 +47,7 @@ def _cases(quick: bool) -> dict[str, tuple[Any, int]]:
         dense_units=64,
     )
     return {
-        f"small_cnn_{demo.image_size}px": (small, demo.batch_size),
+        f"small_cnn_{demo.model.image_size}px": (small, demo.batch_size),
         "efficientnet_b0_96px": (effnet, 8),
     }
 

@@ -14,7 +14,6 @@ Dask is imported only when asked for, so the default path never pays for it. A D
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -98,34 +97,3 @@ def dask_client(where: str, workers: int) -> Iterator[object]:
         ) from None
     with client:
         yield client
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every stage command line shares: where items run, and which of them."""
-    from lib.cli import positive
-    from lib.stages import ShardError, parse_shard
-
-    def shard(text: str):
-        try:
-            return parse_shard(text)
-        except ShardError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parser.add_argument("--workers", type=positive(), help="processes (default: all cores)")
-    parser.add_argument(
-        "--scheduler",
-        help=f"'local' (a Dask LocalCluster) or tcp://HOST:PORT of a Dask scheduler "
-        f"(default: ${ENV}, else this machine's processes)",
-    )
-    parser.add_argument(
-        "--shard", type=shard, default=None,
-        help="i/N: only this share of the items, 0 <= i < N (batch arrays; the last to finish "
-        "writes the manifest)",
-    )  # fmt: skip
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def options(args: argparse.Namespace) -> dict:
-    """The parsed engine options as keyword arguments of a stage's `run`."""
-    return {"workers": args.workers, "shard": args.shard, "scheduler": args.scheduler,
-            "progress": not args.quiet}  # fmt: skip

@@ -85,16 +85,23 @@ def identity(path: str | Path) -> dict:
     if reason is not None:
         return {"problem": reason}
     try:
-        info = os.stat(path)
-        digest = hashlib.sha1(usedforsecurity=False)
-        with open(path, "rb") as fh:
-            digest.update(fh.read(HASH_BYTES))
-            if info.st_size > HASH_BYTES:
-                fh.seek(max(HASH_BYTES, info.st_size - HASH_BYTES))
-                digest.update(fh.read(HASH_BYTES))
+        info, digest = ends_digest(path, HASH_BYTES)
     except OSError as err:
         return {"problem": UNREADABLE if err.errno in (errno.EACCES, errno.EPERM) else str(err)}
-    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha1_ends": digest.hexdigest()}
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha1_ends": digest}
+
+
+def ends_digest(path: str | Path, span: int) -> tuple[os.stat_result, str]:
+    """The file's stat and the SHA-1 of its first and last `span` bytes: two short reads that
+    notice a file replaced or re-copied without reading it whole. OSError if it cannot be read."""
+    info = os.stat(path)
+    digest = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        digest.update(fh.read(span))
+        if info.st_size > span:
+            fh.seek(max(span, info.st_size - span))
+            digest.update(fh.read(span))
+    return info, digest.hexdigest()
 
 
 def video_reason(message: str) -> str:

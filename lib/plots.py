@@ -34,3 +34,25 @@ def frame_grid(
             axes[i][0].set_ylabel(row_titles[i], fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def captioned_grid(
+    items: Sequence[tuple[np.ndarray, str, str]],
+    columns: int = 3,
+    size: tuple[float, float] = (14, 6.5),
+):
+    """(image, title, caption) items in a grid, the caption boxed on the picture: the
+    predictions of 07_predict shown on the frames or images they were made from."""
+    n_rows = max(1, -(-len(items) // columns))
+    fig, axes = plt.subplots(n_rows, columns, figsize=size, squeeze=False)
+    for ax, (image, title, caption) in zip(axes.ravel(), items, strict=False):
+        ax.imshow(image)
+        ax.set_title(title, fontsize=9)
+        ax.text(
+            0.02, 0.95, caption, transform=ax.transAxes, va="top", color="w", fontsize=12,
+            bbox={"facecolor": "k", "alpha": 0.6},
+        )  # fmt: skip
+    for ax in axes.ravel():
+        ax.axis("off")
+    fig.tight_layout()
+    return fig

@@ -4,6 +4,7 @@ notebooks 05/06) and the git commit each run folder records."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,15 +13,13 @@ from lib import paths, profiles
 
 
 def planned(track: str, profile: str) -> list[str]:
+    """The run IDs `profile` trains on `track`: `lib.<track>.runid.planned(profile.runs)`.
+
+    Every track's `runid` module defines `planned(runs)`; it is found by the track's name, one
+    of lib.paths.TRACKS, so this module names no track."""
     paths.check_track(track)
     prof = profiles.get(profile, track)
-    if track == "chimpact":
-        from lib.chimpact import runid
-
-        return runid.quick_runs() if prof.runs == "quick" else list(runid.registry()["run_id"])
-    from lib.serengeti import runid as srunid
-
-    return srunid.quick_runs() if prof.runs == "quick" else srunid.model_runs()
+    return importlib.import_module(f"lib.{track}.runid").planned(prof.runs)
 
 
 def finished(track: str, run_ids: list[str], ctx: profiles.Context) -> list[str]:

@@ -103,7 +103,7 @@ def _synthetic_season(season: int, rng, n: int = 160):
     import numpy as np
     import pandas as pd
 
-    from lib.serengeti import ladder, neighbors
+    from lib.serengeti import ensemble, neighbors
     from lib.serengeti.schema import CLASSES, KEY
 
     ids = [f"SER_S{season}#C{i % 5:02d}#1#{i}" for i in range(n)]
@@ -125,7 +125,7 @@ def _synthetic_season(season: int, rng, n: int = 160):
         frame = pd.DataFrame(rng.random((n, len(CLASSES))) * 0.2, columns=list(CLASSES))
         frame.insert(0, KEY, ids)
         sequence[model] = frame
-    inp = ladder.Inputs(seqs, {"single": image}, sequence)
+    inp = ensemble.Inputs(seqs, {"single": image}, sequence)
     per = image.groupby(KEY)[list(CLASSES)].mean().reindex(ids).reset_index()
     nb = neighbors.neighbor_features(seqs.merge(per, on=KEY), 120.0, classes=["zebra"])
     zebra = nb["nb_mean_zebra"].fillna(0).to_numpy() > 0.5
@@ -146,7 +146,7 @@ def tiny_serengeti_bundle(tmp_path_factory):
     import pandas as pd
 
     from lib import fileio
-    from lib.serengeti import bundle, ladder, metrics, stacking
+    from lib.serengeti import bundle, ensemble, metrics, stacking
     from lib.serengeti.model import ModelConfig, build_model
 
     runs_root = tmp_path_factory.mktemp("serengeti-runs")
@@ -174,17 +174,17 @@ def tiny_serengeti_bundle(tmp_path_factory):
         (inp_a, y_a), (inp_b, y_b) = _synthetic_season(9, rng), _synthetic_season(10, rng)
         prior = metrics.class_priors(pd.concat([y_a, y_b]))
         models = ("background", "twostream")
-        fa = ladder.features(inp_a, models, prior, 120.0)
-        fb = ladder.features(inp_b, models, prior, 120.0)
+        fa = ensemble.features(inp_a, models, prior, 120.0)
+        fb = ensemble.features(inp_b, models, prior, 120.0)
         cfg = stacking.StackConfig(
             classes=("empty", "zebra"), feature_mode="own", min_data_in_leaf=5,
             num_boost_round=60, early_stopping_rounds=20,
         )  # fmt: skip
         fitted = stacking.fit(
-            fa, y_a, fb, y_b, cfg, ladder.fallback_scores(inp_a), ladder.fallback_scores(inp_b)
+            fa, y_a, fb, y_b, cfg, ensemble.fallback_scores(inp_a), ensemble.fallback_scores(inp_b)
         )
         assert set(fitted.calibration) == {"a", "b"}  # the bundle carries the calibration too
-        stack_dir = ladder.save_stack(
+        stack_dir = ensemble.save_stack(
             fitted, SER_BUNDLE_RUNS, models, fb, True, 120.0, prior, prior
         )
         summary = {"stack_dir": str(stack_dir), "profile": "quick", "data_dir": "synthetic"}

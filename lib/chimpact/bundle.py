@@ -4,7 +4,7 @@ A bundle holds every fold model of each run that has a non-zero weight in the gr
 (`.keras`, loadable without this project's model code), the ensemble weights, and the
 preprocessing the models were trained with: 1 fps frames, JPEG quality and frame size of stage 02,
 the overexposure rule and gamma filter, the window (frames, step), the model input size, and the
-snapping grid. `lib.chimpact.predict` reads only this folder.
+snapping grid. `lib.chimpact.predict_videos` reads only this folder.
 
 When the ensemble includes the detector-box member (`lib.chimpact.boxes`), its boosters and the
 blend's weights with it travel too (`boxes` in the manifest, and each run's
@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from lib import bundle as common
-from lib import fileio
-from lib.bundle import BundleError
+from lib import bundle_io, fileio
+from lib.bundle_io import BundleError
 from lib.chimpact import boxes, runid, schema
 from lib.chimpact.model import ModelConfig
 from lib.chimpact.windows import HALF
@@ -47,7 +46,7 @@ def export(
     from lib import training
     from lib.chimpact.train import load_fold_model, run_dir
 
-    out = Path(out) if out else common.default_dir(TRACK)
+    out = Path(out) if out else bundle_io.default_dir(TRACK)
     # the write-up's runs for videos without detections; the blend with the box member beside
     weights = _nonzero(summary.get("writeup_ensemble_weights", summary["ensemble_weights"]))
     weights.pop(boxes.NAME, None)
@@ -86,7 +85,7 @@ def export(
                 }
             )
         manifest = {
-            "format_version": common.FORMAT_VERSION,
+            "format_version": bundle_io.FORMAT_VERSION,
             "track": TRACK,
             "runs": runs,
             "ensemble": {
@@ -108,10 +107,10 @@ def export(
             "postprocessing": {"snap_to_grid": True, "grid": schema.DISTANCE_GRID.tolist()},
             "boxes": _export_boxes(tmp, with_boxes, summary, files),
             "trained_on": {"profile": summary.get("profile"), "data_dir": summary.get("data_dir")},
-            "environment": common.environment(),
+            "environment": bundle_io.environment(),
             "files": files,
         }
-        fileio.write_json(tmp / common.MANIFEST, manifest)  # last: its presence means complete
+        fileio.write_json(tmp / bundle_io.MANIFEST, manifest)  # last: its presence means complete
     return out
 
 
@@ -238,7 +237,7 @@ def load(folder: str | Path) -> Bundle:
     import keras
 
     folder = Path(folder).expanduser().resolve()
-    manifest = common.read_manifest(folder, TRACK)
+    manifest = bundle_io.read_manifest(folder, TRACK)
     runs = []
     for entry in manifest["runs"]:
         first, *others = [folder / rel for rel in entry["models"]]

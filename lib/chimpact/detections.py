@@ -57,8 +57,7 @@ def _load(path: Path) -> dict:
         raise DetectionsError(f"--detections {path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DetectionsError(
-            f"{path}: not a readable MegaDetector JSON ({exc}); copy it again or rerun "
-            "MegaDetector"
+            f"{path}: not a readable MegaDetector JSON ({exc}); copy it again or rerun MegaDetector"
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):
         raise DetectionsError(f"{path}: no 'images' list; is it a MegaDetector batch output?")

@@ -14,7 +14,7 @@ is redone when its label times, either file's identity (size, mtime, hash of hea
 the settings change. A video's work name is its full file name, so `PICT0001.AVI` and
 `PICT0001.MP4` never share a frames folder. Files that cannot be videos (a link that loops, a
 folder named like a video, an empty file) and decoder failures are failed items with a reason in
-the user's words. Command line: `python -m lib.chimpact.extract --help`.
+the user's words. Command line: `python -m lib.chimpact.extract_cli --help`.
 """
 
 from __future__ import annotations
@@ -336,7 +336,5 @@ def frames_for(
     return out
 
 
-if __name__ == "__main__":  # `python -m lib.chimpact.extract`: see lib/chimpact/extract_cli.py
-    from lib.chimpact.extract_cli import main
-
-    raise SystemExit(main())
+if __name__ == "__main__":  # the command line is extract_cli.py, which imports this module
+    raise SystemExit("stage 02's command line is `python -m lib.chimpact.extract_cli`")

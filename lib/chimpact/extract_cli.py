@@ -1,4 +1,4 @@
-"""Command line for stage 02: `python -m lib.chimpact.extract --data DIR --work DIR
+"""Command line for stage 02: `python -m lib.chimpact.extract_cli --data DIR --work DIR
 [--workers N] [--scheduler local|tcp://HOST:PORT] [--shard i/N] [--frame-size WxH]`.
 
 Items run on this machine's processes, a Dask LocalCluster or an existing Dask cluster
@@ -6,21 +6,21 @@ Items run on this machine's processes, a Dask LocalCluster or an existing Dask c
 finds every video finished writes `extract/manifest.csv`. Exit codes: 0 done, 1 some videos
 failed or are still to do, 2 bad arguments or data.
 
-It lives apart from `extract.py` so that `python -m lib.chimpact.extract` runs the stage from
-the imported module (worker processes then find `extract_video` under its real name).
+It lives apart from `extract.py` so that the stage runs from the imported module (worker
+processes then find `extract_video` under its real name); `extract.py` does not import it.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from lib import cli, executors, stages
+from lib import cli, stages
 from lib.chimpact import extract, schema
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.stage_parser(
-        "python -m lib.chimpact.extract",
+        "python -m lib.chimpact.extract_cli",
         "Stage 02: frames of every labelled second and its windows, both sources.",
         "chimpact", "frames, manifest",
     )  # fmt: skip
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = extract.ExtractConfig(size=args.frame_size)
 
     def run(data: schema.Dataset) -> int:
-        manifest = extract.run(data, args.work, cfg, **executors.options(args))
+        manifest = extract.run(data, args.work, cfg, **cli.engine_options(args))
         summary = extract.summarize(manifest, cfg)
         return stages.print_outcome(args.work / "extract", summary, args.shard)
 

@@ -26,8 +26,8 @@ from lib import content_keys, fileio
 from lib.chimpact import records, runid
 from lib.chimpact.model import ModelConfig, build_model
 from lib.chimpact.train import run_dir, weights_path
-from lib.records import record_count
 from lib.stages import ALL, Shard, parse_shard
+from lib.tfrecord_io import record_count
 
 
 def shard_path(run_id: str, shard: Shard) -> Path:
@@ -47,7 +47,7 @@ def predict_run(
     `shard_path`; `test_pred.csv` is assembled when the last shard finishes.
     """
     from lib import training
-    from lib.chimpact import data as chdata
+    from lib.chimpact import input_pipeline
 
     out = run_dir(run_id)
     config_path = out / "config.json"
@@ -67,7 +67,7 @@ def predict_run(
     training.set_precision(strategy)
     batch = batch_size or config["batch_size"]
     files = records.files(work, spec.dataset, ["test"])
-    ds = chdata.dataset(files, spec.frames, mcfg.image_size, batch, shard=shard)
+    ds = input_pipeline.dataset(files, spec.frames, mcfg.image_size, batch, shard=shard)
     with strategy.scope():
         model = build_model(mcfg)  # one graph for all folds: only the weights change
     merged: pd.DataFrame | None = None
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lib import profiles
 
-    ctx = profiles.resolve("chimpact", args.profile, args.data, seed=args.seed)
+    ctx = profiles.prepare("chimpact", args.profile, args.data, seed=args.seed)
     if args.merge:
         merged = merge_shards(args.run, args.merge, ctx.work)
         print(f"{run_dir(args.run) / 'test_pred.csv'}: {len(merged)} rows from {args.merge} shards")

@@ -19,16 +19,16 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lib import content_keys, fileio, folds, records
+from lib import content_keys, fileio, folds, tfrecord_io
 from lib.chimpact import extract, schema
 from lib.chimpact.windows import LENGTH, STEPS, window
 
-SPEC: records.Spec = {
-    "frames": records.Field("bytes", LENGTH),
-    "distance": records.Field("float"),  # NaN for unlabelled test rows
-    "video_id": records.Field("bytes"),
-    "time": records.Field("int"),
-    "site_id": records.Field("bytes"),
+SPEC: tfrecord_io.Spec = {
+    "frames": tfrecord_io.Field("bytes", LENGTH),
+    "distance": tfrecord_io.Field("float"),  # NaN for unlabelled test rows
+    "video_id": tfrecord_io.Field("bytes"),
+    "time": tfrecord_io.Field("int"),
+    "site_id": tfrecord_io.Field("bytes"),
 }
 DATASETS = tuple(f"{source}-s{step}" for source in schema.SOURCES for step in STEPS)
 
@@ -100,7 +100,7 @@ def build(
         "shard_size": shard_size,
         "datasets": list(datasets),
         "extract": fileio.read_json(work / "extract" / "summary.json")["config"],
-        "version": records.FORMAT_VERSION,
+        "version": tfrecord_io.FORMAT_VERSION,
     }
     fileio.remove_stale_temps(out)  # half-written shards of a killed build
     manifest_path.unlink(missing_ok=True)  # written last: its presence means "complete"
@@ -123,7 +123,7 @@ def build(
             entry: dict = {}
             for part, (split, frame) in parts.items():
                 rows = list(frame.itertuples(index=False))
-                entry[part] = records.write_shards(
+                entry[part] = tfrecord_io.write_shards(
                     rows, out / name, part, SPEC, shard_size,
                     _example_maker(work, split, source, step),
                     keys=[row_key(r, split, videos) for r in rows],
@@ -206,7 +206,7 @@ def _check_counts(manifest: dict, out: Path) -> None:
         for _part, shards in entry.items():
             for shard in shards:
                 if (
-                    records.record_count(shard["file"]) != shard["count"]
+                    tfrecord_io.record_count(shard["file"]) != shard["count"]
                     or not (out / name / shard["file"]).is_file()
                 ):
                     raise RuntimeError(f"{out / name / shard['file']}: missing or count mismatch")

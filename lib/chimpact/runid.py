@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import runid as shared
+from lib import runid_rules
 
 PATTERN = "run-YYYYMMDD-HHMM-{down|full}-a{1|2|4}p{50|80}-f{7|9}s{1|2}"
 SOURCES = ("down", "full")
@@ -74,7 +74,7 @@ def _fail(run_id: object, problem: str) -> RunIdError:
 
 def parse(run_id: str) -> RunSpec:
     """Split a run ID into its settings, or raise RunIdError saying which part is wrong."""
-    parts, when = shared.split(run_id, _PARTS, "frames/step", lambda p: _fail(run_id, p))
+    parts, when = runid_rules.split(run_id, _PARTS, "frames/step", lambda p: _fail(run_id, p))
     source, aug, fs = parts[3:]
     if source not in SOURCES:
         raise _fail(run_id, f"source {source!r} is not one of {', '.join(SOURCES)}")
@@ -175,3 +175,9 @@ def quick_runs() -> list[str]:
             raise ValueError(f"{REGISTRY_PATH}: no {src!r} run to pick")
         picks.append(str(rows.loc[rows["writeup_cv_mae"].idxmin(), "run_id"]))
     return picks
+
+
+def planned(runs: str) -> list[str]:
+    """The run IDs a profile trains, by its `runs` setting (lib.profiles): "quick" gives
+    quick_runs(), anything else every run of the write-up's table (lib.runs.planned)."""
+    return quick_runs() if runs == "quick" else list(registry()["run_id"])

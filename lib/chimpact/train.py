@@ -9,8 +9,9 @@ fold continues from its last epoch.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -19,7 +20,14 @@ import pandas as pd
 from lib import fileio, paths, profiles, runs
 from lib.chimpact import records, runid
 from lib.chimpact.model import ModelConfig, build_model
-from lib.records import record_count
+from lib.chimpact.profile import ChimpactProfile
+from lib.tfrecord_io import record_count
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from lib import training
+    from lib.chimpact import input_pipeline
 
 
 def run_dir(run_id: str) -> Path:
@@ -38,18 +46,9 @@ def load_fold_model(run_id: str, fold: int, mcfg: ModelConfig, strategy) -> kera
     return model
 
 
-def model_config(spec: runid.RunSpec, prof: profiles.Profile) -> ModelConfig:
-    return ModelConfig(
-        frames=spec.frames,
-        image_size=prof.image_size,
-        backbone=prof.backbone,
-        backbone_weights=prof.backbone_weights,
-        lstm_units=prof.lstm_units,
-        dense_units=prof.dense_units,
-        small_bn_momentum=prof.small_bn_momentum,
-        motion=prof.motion,
-        standardize=prof.standardize,
-    )
+def model_config(spec: runid.RunSpec, prof: ChimpactProfile) -> ModelConfig:
+    """The profile's model with the run's frame count (the run ID says 7 or 9)."""
+    return replace(prof.model, frames=spec.frames)
 
 
 def fold_medians(labels: pd.DataFrame, folds: pd.DataFrame, n_splits: int) -> list[float]:
@@ -91,12 +90,116 @@ def resolve(run_id: str, ctx: profiles.Context) -> dict:
     )
 
 
+@dataclass
+class _RunSetup:
+    """What every fold of one run trains and scores with; built once, before the first fold."""
+
+    run_id: str
+    ctx: profiles.Context
+    spec: runid.RunSpec
+    mcfg: ModelConfig
+    config: dict
+    labels: pd.DataFrame
+    strategy: tf.distribute.Strategy
+    slot: training.ModelSlot
+    cached: bool  # decoded frames in memory: a resumed fold replays its finished epochs
+    decoded: input_pipeline.DecodedParts | None
+    verbose: int
+
+
+def _shared_decode(
+    ctx: profiles.Context, spec: runid.RunSpec, mcfg: ModelConfig, n_splits: int
+) -> tuple[bool, input_pipeline.DecodedParts | None]:
+    """Whether the run's decoded frames stay in memory, and the run-wide decode if so.
+
+    Decoded frames in memory (demo, quick): each record is decoded once for all folds, and a
+    resumed fold replays the finished epochs' batches, so it ends exactly like an
+    uninterrupted one; at full size they are not cached, and replaying would mean decoding
+    those epochs again, so a resumed fold there continues with a fresh stream instead.
+    """
+    from lib.chimpact import input_pipeline
+
+    every_part = records.files(ctx.work, spec.dataset, [f"fold{j}" for j in range(n_splits)])
+    total = sum(record_count(f) for f in every_part)
+    cached = input_pipeline.cache_fits(total, spec.frames, mcfg.image_size)
+    decoded = (
+        input_pipeline.DecodedParts(every_part, spec.frames, mcfg.image_size) if cached else None
+    )
+    return cached, decoded
+
+
+def _fold_dataset(run: _RunSetup, parts: list[str], training_: bool, k: int) -> tf.data.Dataset:
+    """Fold `k`'s keyed batches of `parts`: augmented and shuffled from a per-fold seed when
+    training, in record order and unaugmented for validation."""
+    from lib.chimpact import input_pipeline
+
+    return input_pipeline.dataset(
+        records.files(run.ctx.work, run.spec.dataset, parts),
+        frames=run.spec.frames,
+        image_size=run.mcfg.image_size,
+        batch_size=run.config["batch_size"],
+        training=training_,
+        augment=run.spec.policy if training_ else None,
+        prob=run.spec.prob,
+        seed=run.ctx.seed + k,
+        decoded=run.decoded,
+    )
+
+
+def _train_fold(run: _RunSetup, k: int, median: float) -> tuple[pd.DataFrame, dict]:
+    """Fit fold `k` (or find it finished) and predict its validation part with its best epoch.
+
+    The global seed is set before the datasets are built, since they take their ops' seeds
+    from it; the distance output starts at the training rows' median. Returns the fold's
+    predictions joined to the labels by key, and what `training.fit` reported.
+    """
+    from lib import training
+    from lib.chimpact import input_pipeline
+
+    n_splits = run.config["n_splits"]
+    train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
+    keras.utils.set_random_seed(run.ctx.seed * 100 + k)  # before the datasets trace their ops
+    val = _fold_dataset(run, [f"fold{k}"], False, k)
+    fold_cfg = replace(run.mcfg, output_bias=median)
+    info = training.fit(
+        lambda fold_cfg=fold_cfg: build_model(fold_cfg),
+        input_pipeline.without_keys(_fold_dataset(run, train_parts, True, k)),
+        input_pipeline.without_keys(val),
+        run_dir(run.run_id) / f"fold{k}",
+        weights_path(run.run_id, k),
+        epochs=run.config["epochs"],
+        learning_rate=run.config["learning_rate"],
+        strategy=run.strategy,
+        seed=run.ctx.seed * 100 + k,
+        verbose=run.verbose,
+        slot=run.slot,
+        resume_same_stream=run.cached,
+    )
+    if run.slot.model is None:  # fold finished earlier: nothing was built yet
+        run.slot.model = load_fold_model(run.run_id, k, run.mcfg, run.strategy)
+    model = run.slot.model
+    model.load_weights(weights_path(run.run_id, k))  # the fold's best epoch
+    pred = training.predict_keyed(model, val, run.config["batch_size"], run.strategy)
+    pred = pred.assign(fold=k)
+    pred = pred.merge(run.labels, on=["video_id", "time"], how="left", validate="one_to_one")
+    return pred, info
+
+
+def _write_oof(out: Path, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """All folds' predictions as oof.csv, in key order; a prediction without a label means the
+    records and the labels disagree, and CV would be scored on the wrong rows."""
+    oof = pd.concat(parts).sort_values(["video_id", "time"]).reset_index(drop=True)
+    if oof["distance"].isna().any():
+        raise RuntimeError("out-of-fold predictions do not match the labels by key")
+    fileio.write_csv(out / "oof.csv", oof[["video_id", "time", "fold", "pred", "distance"]])
+    return oof
+
+
 def train_run(
     run_id: str, ctx: profiles.Context, strategy_kind: str = "auto", verbose: int = 2
 ) -> dict:
     """Train every fold of one run; returns metrics (also written to metrics.json)."""
     from lib import training
-    from lib.chimpact import data as chdata
 
     config = resolve(run_id, ctx)
     out = run_dir(run_id)
@@ -105,67 +208,21 @@ def train_run(
 
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
-    global_batch = config["batch_size"]
     spec = runid.parse(run_id)
     mcfg = model_config(spec, ctx.profile)
     n_splits = config["n_splits"]
-    oof_parts, fold_mae, fold_info = [], {}, {}
     medians = fold_medians(labels, records.fold_table(ctx.work), n_splits)
     slot = training.ModelSlot()  # one compiled model for all folds (bench/infer.py: saves s/fold)
-    every_part = records.files(ctx.work, spec.dataset, [f"fold{j}" for j in range(n_splits)])
-    total = sum(record_count(f) for f in every_part)
-    # decoded frames in memory (demo, quick): each record decoded once for all folds, and a
-    # resumed fold replays the finished epochs' batches, so it ends exactly like an
-    # uninterrupted one; at full size they are not cached, and replaying would mean decoding
-    # those epochs again, so a resumed fold there continues with a fresh stream instead
-    cached = chdata.cache_fits(total, spec.frames, mcfg.image_size)
-    decoded = chdata.DecodedParts(every_part, spec.frames, mcfg.image_size) if cached else None
+    cached, decoded = _shared_decode(ctx, spec, mcfg, n_splits)
+    run = _RunSetup(
+        run_id, ctx, spec, mcfg, config, labels, strategy, slot, cached, decoded, verbose
+    )
+    oof_parts, fold_mae, fold_info = [], {}, {}
     for k in range(n_splits):
-        train_parts = [f"fold{j}" for j in range(n_splits) if j != k]
-        keras.utils.set_random_seed(ctx.seed * 100 + k)  # before the datasets trace their ops
-
-        def ds(parts, training_, k=k):
-            return chdata.dataset(
-                records.files(ctx.work, spec.dataset, parts),
-                frames=spec.frames,
-                image_size=mcfg.image_size,
-                batch_size=global_batch,
-                training=training_,
-                augment=spec.policy if training_ else None,
-                prob=spec.prob,
-                seed=ctx.seed + k,
-                decoded=decoded,
-            )
-
-        val = ds([f"fold{k}"], False)
-        fold_cfg = replace(mcfg, output_bias=medians[k])
-        info = training.fit(
-            lambda fold_cfg=fold_cfg: build_model(fold_cfg),
-            chdata.without_keys(ds(train_parts, True)),
-            chdata.without_keys(val),
-            out / f"fold{k}",
-            weights_path(run_id, k),
-            epochs=config["epochs"],
-            learning_rate=config["learning_rate"],
-            strategy=strategy,
-            seed=ctx.seed * 100 + k,
-            verbose=verbose,
-            slot=slot,
-            resume_same_stream=cached,
-        )
-        if slot.model is None:  # fold finished earlier: nothing was built yet
-            slot.model = load_fold_model(run_id, k, mcfg, strategy)
-        model = slot.model
-        model.load_weights(weights_path(run_id, k))  # the fold's best epoch
-        pred = training.predict_keyed(model, val, global_batch, strategy).assign(fold=k)
-        pred = pred.merge(labels, on=["video_id", "time"], how="left", validate="one_to_one")
+        pred, fold_info[f"fold{k}"] = _train_fold(run, k, medians[k])
         fold_mae[f"fold{k}"] = float(np.abs(pred["pred"] - pred["distance"]).mean())
-        fold_info[f"fold{k}"] = info
         oof_parts.append(pred)
-    oof = pd.concat(oof_parts).sort_values(["video_id", "time"]).reset_index(drop=True)
-    if oof["distance"].isna().any():
-        raise RuntimeError("out-of-fold predictions do not match the labels by key")
-    fileio.write_csv(out / "oof.csv", oof[["video_id", "time", "fold", "pred", "distance"]])
+    oof = _write_oof(out, oof_parts)
     err = oof["pred"] - oof["distance"]
     metrics = {
         "run_id": run_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lib.demo.folders import prepare_folder as prepare_folder  # where the generators get it
 from lib.fileio import atomic_dir
 from lib.paths import check_track, demo_dir
 
@@ -105,13 +106,3 @@ def _check_options(
             "the chimpact demo is sized by `videos` and `max_duration`, "
             "not `sequences`/`image_size`"
         )
-
-
-def prepare_folder(out: Path) -> None:
-    """Create `out` for a new demo, refusing to mix it into existing files: a half-overwritten
-    folder would pass for a finished demo with the wrong labels."""
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()):
-        raise FileExistsError(f"{out} exists and is not empty; choose a new folder or remove it")
-    out.mkdir(parents=True, exist_ok=True)

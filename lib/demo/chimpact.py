@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lib.demo import chimpact_pairs as pairs
-from lib.demo import chimpact_stats as stats
-from lib.demo import prepare_folder
+from lib.demo import chimpact_pairs, chimpact_stats
 from lib.demo.chimpact_plan import Box, VideoPlan, box_at, plan_demo
 from lib.demo.chimpact_render import render_video
+from lib.demo.folders import prepare_folder
 from lib.fileio import write_csv, write_json
 
 GENERATOR_VERSION = 1
@@ -73,14 +72,20 @@ def generate(
     started = time.perf_counter()
     plans = plan_demo(seed, videos, max_duration, overexposed_share)
     if companions > 0:
-        plans = pairs.add_companions(plans, seed, companions)
+        plans = chimpact_pairs.add_companions(plans, seed, companions)
     checksums = _render_all(plans, out, workers or os.cpu_count() or 1, progress)
     summary = _write_tables(plans, checksums, out, seed)
-    info = {"generator": "lib.demo.chimpact", "version": GENERATOR_VERSION, "seed": seed,
-            "max_duration": max_duration, "overexposed_share": overexposed_share, **summary}
+    info = {
+        "generator": "lib.demo.chimpact",
+        "version": GENERATOR_VERSION,
+        "seed": seed,
+        "max_duration": max_duration,
+        "overexposed_share": overexposed_share,
+        **summary,
+    }
     if companions > 0:
-        write_csv(out / "animal_truth.csv", pairs.truth_table(plans))
-        write_json(out / "test_megadetector.json", pairs.megadetector_json(plans, seed))
+        write_csv(out / "animal_truth.csv", chimpact_pairs.truth_table(plans))
+        write_json(out / "test_megadetector.json", chimpact_pairs.megadetector_json(plans, seed))
         info["companions"] = companions
         info["videos_with_two_animals"] = sum(p.companion is not None for p in plans)
     write_json(out / "demo_info.json", info)
@@ -106,7 +111,7 @@ def _check_arguments(
 
 
 def _prepare_folder(out: Path) -> None:
-    """An empty demo folder (lib.demo.prepare_folder) with the four video folders."""
+    """An empty demo folder (lib.demo.folders.prepare_folder) with the four video folders."""
     prepare_folder(out)
     for split in SPLITS:
         (out / f"{split}_videos").mkdir(parents=True, exist_ok=True)
@@ -202,7 +207,8 @@ def detect(
     width, height = plan.site.width, plan.site.height
     bw, bh = box.x2 - box.x1, box.y2 - box.y1
     missing = min(
-        stats.BOX_MISSING_MAX, stats.BOX_MISSING_BASE + stats.BOX_MISSING_PER_METRE * distance
+        chimpact_stats.BOX_MISSING_MAX,
+        chimpact_stats.BOX_MISSING_BASE + chimpact_stats.BOX_MISSING_PER_METRE * distance,
     )
     if not box.visible or bh < 6:
         missing = max(missing, 0.6)
@@ -222,8 +228,8 @@ def _confidence(rng: np.random.Generator, height_share: float) -> float:
     """Bimodal like the real detector: near-zero, near-one, or anything between; big boxes
     lean to confident."""
     lean = float(np.clip(height_share / 0.6, 0, 1)) - 0.5
-    low = float(np.clip(stats.PROBABILITY_LOW - 0.25 * lean, 0.05, 0.6))
-    high = float(np.clip(stats.PROBABILITY_HIGH + 0.25 * lean, 0.05, 0.6))
+    low = float(np.clip(chimpact_stats.PROBABILITY_LOW - 0.25 * lean, 0.05, 0.6))
+    high = float(np.clip(chimpact_stats.PROBABILITY_HIGH + 0.25 * lean, 0.05, 0.6))
     draw = rng.random()
     if draw < low:
         value = rng.beta(0.8, 14)

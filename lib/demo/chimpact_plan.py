@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lib.demo import chimpact_stats as stats
+from lib.demo import chimpact_stats
 
 RESOLUTIONS: tuple[tuple[int, int], ...] = ((480, 270), (512, 384), (400, 224))
 RESOLUTION_WEIGHTS = (0.5, 0.25, 0.25)
@@ -140,7 +140,7 @@ class VideoPlan:
 
     @property
     def extension(self) -> str:
-        return stats.PARK_EXTENSIONS[self.site.park]
+        return chimpact_stats.PARK_EXTENSIONS[self.site.park]
 
 
 # ---------------------------------------------------------------- names and sites
@@ -174,12 +174,15 @@ def site_sizes(rng: np.random.Generator, videos: int) -> list[int]:
 def assign_parks(sizes: list[int]) -> list[str]:
     """Give each site (largest first) the park furthest below its target share of videos,
     so even a demo with few sites has both parks in roughly the real proportion."""
-    totals = dict.fromkeys(stats.PARK_SHARES, 0)
+    totals = dict.fromkeys(chimpact_stats.PARK_SHARES, 0)
     parks = [""] * len(sizes)
     for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
         size = sizes[index]
         done = sum(totals.values()) or 1
-        park = max(stats.PARK_SHARES, key=lambda p: stats.PARK_SHARES[p] - totals[p] / done)
+        park = max(
+            chimpact_stats.PARK_SHARES,
+            key=lambda p: chimpact_stats.PARK_SHARES[p] - totals[p] / done,
+        )
         totals[park] += size
         parks[index] = park
     return parks
@@ -218,7 +221,7 @@ def make_site(seed: int, index: int, site_id: str, park: str, split: str) -> Sit
 
 
 def draw_row_count(rng: np.random.Generator) -> int:
-    counts = stats.ROWS_PER_VIDEO_COUNTS
+    counts = chimpact_stats.ROWS_PER_VIDEO_COUNTS
     values = np.array(list(counts))
     weights = np.array(list(counts.values()), dtype=float)
     return int(rng.choice(values, p=weights / weights.sum()))
@@ -230,7 +233,7 @@ def label_times(rng: np.random.Generator, rows: int, last: int) -> list[int]:
     rows = max(1, min(rows, last + 1))
     if rows == 1:
         return [_single_time(rng, last)]
-    if rows <= 6 and 10 * (rows - 1) <= last and rng.random() < stats.STEP10_SHARE_SHORT:
+    if rows <= 6 and 10 * (rows - 1) <= last and rng.random() < chimpact_stats.STEP10_SHARE_SHORT:
         start = (
             0
             if rng.random() < 0.75
@@ -238,10 +241,15 @@ def label_times(rng: np.random.Generator, rows: int, last: int) -> list[int]:
         )
         return [start + 10 * k for k in range(rows)]
     steps = [2] * (rows - 1)
-    if rng.random() < stats.MIXED_SHARE:
-        gaps = list(stats.MIXED_GAPS)
-        weights = np.array(list(stats.MIXED_GAPS.values())) / sum(stats.MIXED_GAPS.values())
-        count = int(rng.choice(len(stats.MIXED_GAP_COUNTS), p=stats.MIXED_GAP_COUNTS)) + 1
+    if rng.random() < chimpact_stats.MIXED_SHARE:
+        gaps = list(chimpact_stats.MIXED_GAPS)
+        weights = np.array(list(chimpact_stats.MIXED_GAPS.values())) / sum(
+            chimpact_stats.MIXED_GAPS.values()
+        )
+        count = (
+            int(rng.choice(len(chimpact_stats.MIXED_GAP_COUNTS), p=chimpact_stats.MIXED_GAP_COUNTS))
+            + 1
+        )
         for _ in range(count):
             steps[int(rng.integers(0, rows - 1))] = int(rng.choice(gaps, p=weights))
     return _fit_times(_start_time(rng, last), steps, last)
@@ -263,7 +271,7 @@ def _fit_times(start: int, steps: list[int], last: int) -> list[int]:
 
 def _single_time(rng: np.random.Generator, last: int) -> int:
     draw = rng.random()
-    if draw < stats.SINGLE_AT_ZERO or last == 0:
+    if draw < chimpact_stats.SINGLE_AT_ZERO or last == 0:
         return 0
     if draw < 0.93 and last >= 10:
         return 10 * int(rng.integers(1, last // 10 + 1))
@@ -272,9 +280,9 @@ def _single_time(rng: np.random.Generator, last: int) -> int:
 
 def _start_time(rng: np.random.Generator, last: int) -> int:
     draw = rng.random()
-    if draw < stats.START_AT_ZERO:
+    if draw < chimpact_stats.START_AT_ZERO:
         return 0
-    if draw < stats.START_AT_ZERO + stats.ODD_START:
+    if draw < chimpact_stats.START_AT_ZERO + chimpact_stats.ODD_START:
         return min(last, 1 + 2 * int(rng.integers(0, 4)))
     return min(last, 2 * int(rng.integers(1, 10)))
 
@@ -285,12 +293,14 @@ def label_distances(rng: np.random.Generator, rows: int) -> list[float]:
     Start from the histogram; at each next label keep the distance (78%) or propose a move of
     mostly 1 m, accepted Metropolis-style, so long videos do not drift from the marginal.
     """
-    grid = np.array(stats.DISTANCE_GRID)
-    weight = np.array([stats.DISTANCE_COUNTS[g] for g in stats.DISTANCE_GRID], dtype=float)
+    grid = np.array(chimpact_stats.DISTANCE_GRID)
+    weight = np.array(
+        [chimpact_stats.DISTANCE_COUNTS[g] for g in chimpact_stats.DISTANCE_GRID], dtype=float
+    )
     current = int(rng.choice(len(grid), p=weight / weight.sum()))
     values = [float(grid[current])]
     for _ in range(rows - 1):
-        if rng.random() < stats.LABEL_CHANGE:
+        if rng.random() < chimpact_stats.LABEL_CHANGE:
             step = float(rng.choice([1.0, 2.0, 0.5, 3.0, 5.0], p=[0.75, 0.17, 0.04, 0.025, 0.015]))
             target = grid[current] + step * (1 if rng.random() < 0.5 else -1)
             proposal = int(np.argmin(np.abs(grid - target)))
@@ -554,7 +564,7 @@ def plan_demo(
         _plan_video(
             seed,
             index,
-            ids[index] + stats.PARK_EXTENSIONS[site.park],
+            ids[index] + chimpact_stats.PARK_EXTENSIONS[site.park],
             site,
             SPECIES[species[index]],
             night=bool(night[index]) and index not in overexposed,

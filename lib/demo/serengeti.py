@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lib.demo import prepare_folder
+from lib.demo.folders import prepare_folder
 from lib.demo.serengeti_plan import (
     FULL_SIZE,
     SEASONS,

@@ -149,9 +149,15 @@ def _descriptor(tables: dict[str, pd.DataFrame], lat: float, lon: float, bundle)
         "temporal": {"start": min(starts), "end": max(ends)},
         "taxonomic": [{"scientificName": n} for n in names],
         "resources": [
-            {"name": t, "path": f"{t}.csv", "profile": "tabular-data-resource",
-             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-             "schema": f"{BASE_URL}/{t}-table-schema.json"}
+            {
+                "name": t,
+                "path": f"{t}.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": f"{BASE_URL}/{t}-table-schema.json",
+            }
             for t in TABLES
         ],  # fmt: skip
     }
@@ -174,7 +180,7 @@ def write(
     result, folder: str | Path, bundle=None, lat: float | None = None, lon: float | None = None,
     utc_offset: str = "+00:00",
 ) -> Path:  # fmt: skip
-    """Write the package of a lib.serengeti.predict.Result into `folder` (made atomically)."""
+    """Write the package of a `predict_images.Result` into `folder` (made atomically)."""
     check_settings(lat, lon, utc_offset)
     images = result.images.copy()
     images["datetime"] = pd.to_datetime(images["datetime"])

@@ -99,9 +99,9 @@ def sequence_arrays(
 ) -> tuple[dict[str, np.ndarray] | None, list[str], dict[str, images.ImageError]]:
     """The arrays of one sequence from its `(name, path)` files, in file-name order.
 
-    One function for stage 02 and for `lib.serengeti.predict`, so new images reach the networks
-    through exactly the pixels the training images did. Returns (arrays or None when no image
-    could be read, names used, {name: ImageError} of the first `cfg.max_images` that failed).
+    One function for stage 02 and for `lib.serengeti.predict_images`, so new images reach the
+    networks through exactly the pixels the training images did. Returns (arrays or None when no
+    image could be read, names used, {name: ImageError} of the first `cfg.max_images` that failed).
     `naive=False` skips the naive resize (prediction with a flow model does not need it).
     """
     flows, naives, mids, index, used = [], [], [], [], []
@@ -332,7 +332,5 @@ def readable_sequences(work: str | Path) -> pd.DataFrame:
     return ok.reset_index()
 
 
-if __name__ == "__main__":  # `python -m lib.serengeti.extract`: see lib/serengeti/extract_cli.py
-    from lib.serengeti.extract_cli import main
-
-    raise SystemExit(main())
+if __name__ == "__main__":  # the command line is extract_cli.py, which imports this module
+    raise SystemExit("stage 02's command line is `python -m lib.serengeti.extract_cli`")

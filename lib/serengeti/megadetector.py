@@ -46,7 +46,7 @@ def classifications(probs: np.ndarray, top_k: int = TOP_K, min_score: float = MI
 
 
 def batch_output(result, bundle=None) -> dict:
-    """The JSON document (a dict) for a lib.serengeti.predict.Result."""
+    """The JSON document (a dict) for a lib.serengeti.predict_images.Result."""
     rows = result.rows.set_index(KEY)
     values = rows[list(CLASSES)].to_numpy(np.float64)
     probs = dict(zip(rows.index, values, strict=True))

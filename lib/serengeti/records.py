@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import content_keys, fileio, records
+from lib import content_keys, fileio, tfrecord_io
 from lib.serengeti import extract, schema
 from lib.serengeti.schema import CLASSES, KEY, N_CLASSES
 
@@ -37,20 +37,20 @@ STACK_SEASONS = (9, 10)
 PARTS = ("fit", "s9", "s10", "test")
 KINDS = ("images", "sequences")
 
-IMAGE_SPEC: records.Spec = {
-    "flow": records.Field("bytes"),
-    "naive": records.Field("bytes"),
-    "seq_id": records.Field("bytes"),
-    "image_index": records.Field("int"),
-    "first": records.Field("int"),
-    "labels": records.Field("float", N_CLASSES),
+IMAGE_SPEC: tfrecord_io.Spec = {
+    "flow": tfrecord_io.Field("bytes"),
+    "naive": tfrecord_io.Field("bytes"),
+    "seq_id": tfrecord_io.Field("bytes"),
+    "image_index": tfrecord_io.Field("int"),
+    "first": tfrecord_io.Field("int"),
+    "labels": tfrecord_io.Field("float", N_CLASSES),
 }
-SEQUENCE_SPEC: records.Spec = {
-    "mean": records.Field("bytes"),
-    "background": records.Field("bytes"),
-    "seq_id": records.Field("bytes"),
-    "n_images": records.Field("int"),
-    "labels": records.Field("float", N_CLASSES),
+SEQUENCE_SPEC: tfrecord_io.Spec = {
+    "mean": tfrecord_io.Field("bytes"),
+    "background": tfrecord_io.Field("bytes"),
+    "seq_id": tfrecord_io.Field("bytes"),
+    "n_images": tfrecord_io.Field("int"),
+    "labels": tfrecord_io.Field("float", N_CLASSES),
 }
 SPECS = {"images": IMAGE_SPEC, "sequences": SEQUENCE_SPEC}
 
@@ -93,7 +93,7 @@ def build(data: schema.Dataset, work: str | Path, shard_size: int = 512) -> dict
     out_dir = records_dir(work)
     readable = extract.readable_sequences(work)
     summary = fileio.read_json(extract.extract_dir(work) / "summary.json")
-    settings = {"extract": summary["config"], "version": records.FORMAT_VERSION}
+    settings = {"extract": summary["config"], "version": tfrecord_io.FORMAT_VERSION}
     manifest_path = out_dir / "manifest.json"
     fileio.remove_stale_temps(out_dir)  # half-written shards of a killed build
     manifest_path.unlink(missing_ok=True)  # written last: its presence means "complete"
@@ -191,11 +191,11 @@ def _write_part(
     image_keys = [f"{keys[(s, q)]}/{i}/{int(f)}" for s, q, i, f in image_items]
     done: dict[str, list[str]] = {"images": [], "sequences": []}
     entry = {
-        "images": records.write_shards(
+        "images": tfrecord_io.write_shards(
             image_items, out_dir / "images", part, IMAGE_SPEC, shard_size, make_image,
             keys=image_keys, settings=settings, written=done["images"],
         ),
-        "sequences": records.write_shards(
+        "sequences": tfrecord_io.write_shards(
             items, out_dir / "sequences", part, SEQUENCE_SPEC, shard_size, make_sequence,
             keys=[keys[item] for item in items], settings=settings, written=done["sequences"],
         ),

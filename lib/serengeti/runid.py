@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import runid as shared
+from lib import runid_rules
 
 PATTERN = (
     "run-YYYYMMDD-HHMM-{single|background|twostream}-{mnv2|irv2|small}-{softmax|sigmoid}"
@@ -104,7 +104,7 @@ def _fail(run_id: object, problem: str) -> RunIdError:
 
 def parse(run_id: str) -> RunSpec:
     """Split a run ID into its settings, or raise RunIdError saying which part is wrong."""
-    parts, when = shared.split(run_id, _PARTS, "resize", lambda p: _fail(run_id, p))
+    parts, when = runid_rules.split(run_id, _PARTS, "resize", lambda p: _fail(run_id, p))
     model, backbone, head, resize = parts[3:]
     for label, value, allowed in (
         ("model", model, MODELS),
@@ -203,3 +203,9 @@ def quick_runs() -> list[str]:
             raise ValueError(f"{REGISTRY_PATH}: no {model}-...-sigmoid-flow run to pick")
         picks.append(max(cands, key=lambda s: s.date).run_id)
     return picks
+
+
+def planned(runs: str) -> list[str]:
+    """The run IDs a profile trains, by its `runs` setting (lib.profiles): "quick" gives
+    quick_runs(), anything else every ladder network, model_runs() (lib.runs.planned)."""
+    return quick_runs() if runs == "quick" else model_runs()

@@ -31,17 +31,18 @@ BackupAndRestore, finished training skipped).
 from __future__ import annotations
 
 import shutil
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
 
-from lib import content_keys, fileio, paths, profiles, runs
-from lib.serengeti import data as sdata
-from lib.serengeti import metrics, records, runid, schema
+from lib import fileio, paths, profiles, runs
+from lib.serengeti import input_pipeline, metrics, records, runid, schema
 from lib.serengeti.model import ModelConfig, build_model, init_twostream, load_parent_weights
+from lib.serengeti.profile import SerengetiProfile
 from lib.serengeti.schema import CLASSES, KEY
 
 CHECKPOINT_PART = "s9"
@@ -61,7 +62,7 @@ def weights_path(run_id: str) -> Path:
     return run_dir(run_id) / f"{run_id}-best.weights.h5"
 
 
-def model_config(spec: runid.RunSpec, prof: profiles.SerengetiProfile) -> ModelConfig:
+def model_config(spec: runid.RunSpec, prof: SerengetiProfile) -> ModelConfig:
     backbone, width = prof.backbone_for(spec.backbone)
     return ModelConfig(
         model=spec.model,
@@ -83,7 +84,7 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
     """The run's full configuration (what config.json holds, less the git commit)."""
     spec = runid.parse(run_id)
     prof = ctx.profile
-    if not isinstance(prof, profiles.SerengetiProfile):
+    if not isinstance(prof, SerengetiProfile):
         raise TypeError("a serengeti run needs a serengeti profile")
     candidates = candidates if candidates is not None else runs.planned("serengeti", prof.name)
     finetune = spec.model != "single"
@@ -124,7 +125,7 @@ def resolve(run_id: str, ctx: profiles.Context, candidates: list[str] | None = N
     )
 
 
-def training_stages(spec: runid.RunSpec, prof: profiles.SerengetiProfile) -> list[dict]:
+def training_stages(spec: runid.RunSpec, prof: SerengetiProfile) -> list[dict]:
     """[{"size": [h, w], "epochs": n}, ...] in training order; the last is `image_size`."""
     finetune = spec.model != "single"
     final = {
@@ -204,13 +205,13 @@ def _copy_training(source: str, run_id: str) -> None:
         )
 
 
-def _datasets(
+def datasets(
     config: dict, work: Path, part: str, training: bool, seed: int, resize=None, size=None
 ):
     spec = runid.parse(config["run_id"])
     mcfg = ModelConfig(**{**config["model"], "image_size": tuple(config["model"]["image_size"])})
-    kind = sdata.SOURCES[spec.model][0]
-    return sdata.dataset(
+    kind = input_pipeline.SOURCES[spec.model][0]
+    return input_pipeline.dataset(
         records.files(work, kind, part),
         spec.model,
         mcfg.image_size,
@@ -287,7 +288,7 @@ def priors(data: schema.Dataset) -> pd.Series:
 def sequence_scores(pred: pd.DataFrame, seq_ids, prior: pd.Series, which: str) -> pd.DataFrame:
     """seq_id + 54 scores for every sequence in `seq_ids` (its order): the mean over its images
     of the chosen view; sequences with no scored image get `prior`."""
-    per = sdata.per_sequence(sdata.view(pred, which)).set_index(KEY)
+    per = input_pipeline.per_sequence(input_pipeline.view(pred, which)).set_index(KEY)
     out = per.reindex(list(seq_ids))
     out = out.fillna(prior)
     return out.rename_axis(KEY).reset_index()
@@ -301,12 +302,7 @@ def train_run(
 
     config = resolve(run_id, ctx)
     out = run_dir(run_id)
-    for kind, parent in config["parents"].items():
-        if not (run_dir(parent) / "metrics.json").is_file():
-            raise FileNotFoundError(
-                f"{run_id} starts from its {kind} parent {parent}, which has not finished; "
-                "train it first (run_all.sh trains the registry in order)"
-            )
+    _require_parents(run_id, config)
     runs.start(out, config)
 
     strategy = training.select_strategy(strategy_kind)
@@ -314,80 +310,16 @@ def train_run(
     data = schema.load(ctx.data_dir)
     records.check_current(data, ctx.work)  # scored on these labels: trained on the same ones
     prior = priors(data)
-    sibling = trained_sibling(run_id, config, runs.planned("serengeti", ctx.profile.name))
-    if sibling is not None and not (out / "train" / "done.json").is_file():
-        print(
-            f"{run_id}: trains exactly like {sibling} (only the evaluation resize differs); "
-            "reusing its weights"
-        )
-        _copy_training(sibling, run_id)
-    stages = config["stages"]
-    start_from, infos = None, []
-    for index, stage in enumerate(stages, 1):
-        last = index == len(stages)
-        size = None if last else stage["size"]
-        mcfg, build = _build(config, prior, size, start_from)
-        keras.utils.set_random_seed(ctx.seed)
-        train_ds = _datasets(config, ctx.work, "fit", True, ctx.seed, size=size)
-        # the best epoch is chosen on S9 through the training resize (the write-up validated
-        # on the same resized copy it trained on); the run's own resize is used for its scores
-        val_ds = _datasets(
-            config, ctx.work, CHECKPOINT_PART, False, ctx.seed, config["train_resize"], size
-        )
-        folder = out / "train" if last else stage_dir(run_id, index, stage["size"])
-        best = weights_path(run_id) if last else folder / "best.weights.h5"
-        if len(stages) > 1:
-            print(f"stage {index}/{len(stages)}: {stage['size'][0]}x{stage['size'][1]}")
-        info = training.fit(
-            build,
-            sdata.without_keys(train_ds),
-            sdata.without_keys(val_ds),
-            folder,
-            best,
-            epochs=stage["epochs"],
-            learning_rate=config["learning_rate"],
-            strategy=strategy,
-            seed=ctx.seed,
-            verbose=verbose,
-            loss=build_loss(mcfg),
-            metrics=lambda: [],
-            resume_same_stream=True,  # decoded images are cached: skipping epochs costs little
-        )
-        infos.append({"size": stage["size"], **info})
-        start_from = best
-    if len(stages) > 1:
-        info = {**info, "stages": infos}
+    sibling = _reuse_sibling(run_id, config, ctx)
+    trained = _train_stages(run_id, config, ctx, prior, _Fit(strategy, verbose))
     with strategy.scope():
-        model = build_model(mcfg)
+        model = build_model(trained.mcfg)
     model.load_weights(weights_path(run_id))
-    preds = []
-    for part in VAL_PARTS:
-        ds = _datasets(config, ctx.work, part, False, ctx.seed)
-        preds.append(sdata.predict(model, ds).assign(part=part))
-    val = pd.concat(preds, ignore_index=True)
-    fileio.write_csv(out / "val_pred.csv", val)
-    result = evaluate(val, data, ctx.work)
-    if config["eval_resize"] != config["train_resize"]:
-        # the same network scored through the training resize too: separates what the resize
-        # mismatch costs from what the backbone or loss does (the ladder shows both)
-        flow = pd.concat(
-            [
-                sdata.predict(
-                    model,
-                    _datasets(config, ctx.work, part, False, ctx.seed, config["train_resize"]),
-                ).assign(part=part)
-                for part in VAL_PARTS
-            ],
-            ignore_index=True,
-        )
-        fileio.write_csv(out / "val_pred_train_resize.csv", flow)
-        other = evaluate(flow, data, ctx.work)
-        result["cv_logloss_train_resize"] = other["cv_logloss"]
-        result["empty_logloss_s10_train_resize"] = other["empty_logloss_s10"]
+    result = _score_parts(run_id, model, config, ctx, data)
     metrics_out = {
         "run_id": run_id,
         **result,
-        "train": info,
+        "train": trained.info,
         "precision": precision,
         "profile": ctx.profile.name,
         "backbone_used": config["backbone_used"],
@@ -395,6 +327,157 @@ def train_run(
     }
     fileio.write_json(out / "metrics.json", metrics_out)
     return metrics_out
+
+
+def _require_parents(run_id: str, config: dict) -> None:
+    """Refuse to start a fine-tuned run before its parents finished: it would start from
+    missing or half-trained weights."""
+    for kind, parent in config["parents"].items():
+        if not (run_dir(parent) / "metrics.json").is_file():
+            raise FileNotFoundError(
+                f"{run_id} starts from its {kind} parent {parent}, which has not finished; "
+                "train it first (run_all.sh trains the registry in order)"
+            )
+
+
+def _reuse_sibling(run_id: str, config: dict, ctx: profiles.Context) -> str | None:
+    """The planned run this one trains exactly like, if any; its finished training is copied
+    in (unless this run's own training already finished), so a `naive` run costs no training."""
+    sibling = trained_sibling(run_id, config, runs.planned("serengeti", ctx.profile.name))
+    if sibling is not None and not (run_dir(run_id) / "train" / "done.json").is_file():
+        print(
+            f"{run_id}: trains exactly like {sibling} (only the evaluation resize differs); "
+            "reusing its weights"
+        )
+        _copy_training(sibling, run_id)
+    return sibling
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """How every stage of a run is fitted: one strategy and verbosity for all its stages."""
+
+    strategy: object  # tf.distribute.Strategy
+    verbose: int
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Where one training stage trains and keeps its files: an early progressive stage at its
+    own smaller size in `train/stage<i>-<h>x<w>/`, the last at the model size in `train/`, its
+    best weights being the run's own."""
+
+    size: list[int] | None  # None: the model's image size
+    epochs: int
+    folder: Path
+    best: Path
+
+
+def _stage(run_id: str, index: int, stage: dict, last: bool) -> _Stage:
+    """Stage `index` (1-based) of config.json: an early stage keeps its best weights in its
+    own folder for the next stage to start from; the last stage's best weights are the run's,
+    the ones stage 05 and the bundle load."""
+    if last:
+        return _Stage(None, stage["epochs"], run_dir(run_id) / "train", weights_path(run_id))
+    folder = stage_dir(run_id, index, stage["size"])
+    return _Stage(stage["size"], stage["epochs"], folder, folder / "best.weights.h5")
+
+
+@dataclass(frozen=True)
+class _Trained:
+    """What the training stages leave for scoring: the last stage's model config (the size
+    inference uses) and the fit record metrics.json keeps under "train"."""
+
+    mcfg: ModelConfig
+    info: dict
+
+
+def _train_stages(
+    run_id: str, config: dict, ctx: profiles.Context, prior: pd.Series, fit: _Fit
+) -> _Trained:
+    """Train the stages in order, each starting from the previous stage's best weights (the
+    first from fresh or parent weights); a run of several stages records each one's fit."""
+    stages = config["stages"]
+    start_from, infos = None, []
+    for index, stage in enumerate(stages, 1):
+        place = _stage(run_id, index, stage, last=index == len(stages))
+        mcfg, build = _build(config, prior, place.size, start_from)
+        if len(stages) > 1:
+            print(f"stage {index}/{len(stages)}: {stage['size'][0]}x{stage['size'][1]}")
+        info = _fit_stage(config, ctx, place, mcfg, build, fit)
+        infos.append({"size": stage["size"], **info})
+        start_from = place.best
+    if len(stages) > 1:
+        info = {**info, "stages": infos}
+    return _Trained(mcfg, info)
+
+
+def _fit_stage(
+    config: dict,
+    ctx: profiles.Context,
+    place: _Stage,
+    mcfg: ModelConfig,
+    build: Callable[[], keras.Model],
+    fit: _Fit,
+) -> dict:
+    """One stage's fit, resumable in its folder; the seed is set afresh for every stage, so
+    each stage's stream and initial weights depend on the run seed only."""
+    from lib import training
+
+    keras.utils.set_random_seed(ctx.seed)
+    train_ds = datasets(config, ctx.work, "fit", True, ctx.seed, size=place.size)
+    # the best epoch is chosen on S9 through the training resize (the write-up validated
+    # on the same resized copy it trained on); the run's own resize is used for its scores
+    val_ds = datasets(
+        config, ctx.work, CHECKPOINT_PART, False, ctx.seed, config["train_resize"], place.size
+    )
+    return training.fit(
+        build,
+        input_pipeline.without_keys(train_ds),
+        input_pipeline.without_keys(val_ds),
+        place.folder,
+        place.best,
+        epochs=place.epochs,
+        learning_rate=config["learning_rate"],
+        strategy=fit.strategy,
+        seed=ctx.seed,
+        verbose=fit.verbose,
+        loss=build_loss(mcfg),
+        metrics=lambda: [],
+        resume_same_stream=True,  # decoded images are cached: skipping epochs costs little
+    )
+
+
+def _score_parts(
+    run_id: str, model: keras.Model, config: dict, ctx: profiles.Context, data: schema.Dataset
+) -> dict:
+    """S9/S10 predictions (val_pred.csv) and their metrics through the run's own resize; a run
+    whose evaluation resize is not its training resize is scored through the training resize
+    too, which separates what the resize mismatch costs from what the backbone or loss does
+    (the ladder shows both)."""
+    out = run_dir(run_id)
+    val = _predict_parts(model, config, ctx)
+    fileio.write_csv(out / "val_pred.csv", val)
+    result = evaluate(val, data, ctx.work)
+    if config["eval_resize"] != config["train_resize"]:
+        flow = _predict_parts(model, config, ctx, config["train_resize"])
+        fileio.write_csv(out / "val_pred_train_resize.csv", flow)
+        other = evaluate(flow, data, ctx.work)
+        result["cv_logloss_train_resize"] = other["cv_logloss"]
+        result["empty_logloss_s10_train_resize"] = other["empty_logloss_s10"]
+    return result
+
+
+def _predict_parts(
+    model: keras.Model, config: dict, ctx: profiles.Context, resize: str | None = None
+) -> pd.DataFrame:
+    """Both views of every S9 and S10 element (column `part`), through `resize` (default: the
+    run's evaluation resize)."""
+    preds = []
+    for part in VAL_PARTS:
+        ds = datasets(config, ctx.work, part, False, ctx.seed, resize)
+        preds.append(input_pipeline.predict(model, ds).assign(part=part))
+    return pd.concat(preds, ignore_index=True)
 
 
 def build_loss(mcfg: ModelConfig):
@@ -427,34 +510,6 @@ def evaluate(val: pd.DataFrame, data: schema.Dataset, work: str | Path) -> dict:
     out["cv_logloss_tta"] = out[f"logloss_{SCORE_PART}_tta"]
     out["cv_on"] = "S10"
     return out
-
-
-def predict_test(run_id: str, work: str | Path) -> pd.DataFrame:
-    """Stage 05: the run's test scores, both views (flip TTA = their mean): test_pred.csv.
-
-    Kept while `test_pred.key.json` (config, weights digest, test shard names) is unchanged."""
-    out = run_dir(run_id)
-    if not (out / "metrics.json").is_file():
-        raise FileNotFoundError(f"{out}: run not finished (no metrics.json); train it with 04")
-    config = fileio.read_json(out / "config.json")
-    key = {
-        "version": PREDICTION_VERSION,
-        "config": content_keys.digest({k: v for k, v in config.items() if k != "git_commit"}),
-        "weights": content_keys.file_digest(weights_path(run_id)),
-        "test": records.input_key(work, ("test",)),
-    }
-    key_path = out / "test_pred.key.json"
-    if (out / "test_pred.csv").is_file() and key_path.is_file():
-        if fileio.read_json(key_path) == fileio.jsonable(key):
-            return read_pred(run_id, "test_pred.csv")  # made from these inputs already
-    model = load_model(run_id)
-    pred = sdata.predict(model, _datasets(config, Path(work), "test", False, 0))
-    fileio.write_csv(out / "test_pred.csv", pred)
-    fileio.write_json(key_path, key)  # after the predictions it vouches for
-    return pred
-
-
-PREDICTION_VERSION = 1
 
 
 def history(run_id: str) -> pd.DataFrame:
