@@ -152,6 +152,7 @@ def run(
     shard: Shard | None = None,
     limit: int | None = None,
     progress: bool = True,
+    on_record: Callable[[Item, dict], None] | None = None,
 ) -> Report:
     """Map `fn` over the items that are not finished under their current key.
 
@@ -160,6 +161,9 @@ def run(
     of an item whose function never returned (not visible on a worker, worker lost, crashed).
     Without `executor`, one is opened from `scheduler`/`workers` (see `lib.executors`) only if
     there is work. `shard` selects this run's items; `limit` stops after that many (tests).
+    `on_record(item, record)` runs in this process for every item of this run that has a record
+    (the skipped ones first, then each as it finishes): a consumer, such as a model that predicts
+    from decoded inputs, works while the executor goes on decoding.
     """
     _check_names(items)
     _prepare(stage)
@@ -174,6 +178,9 @@ def run(
         else:
             todo.append(item)
     report.skipped = len(report.records)
+    for item in chosen:
+        if on_record is not None and item.name in report.records:
+            on_record(item, report.records[item.name])
     if limit is not None:
         todo = todo[:limit]
     bar = tqdm(total=len(chosen), initial=report.skipped, desc=stage.unit + "s", unit=stage.unit,
@@ -186,6 +193,8 @@ def run(
             report.records[item.name] = rec
             report.ran += 1
             bar.update()
+            if on_record is not None:
+                on_record(item, rec)
     bar.close()
     _others(stage, items, chosen, report)
     return report

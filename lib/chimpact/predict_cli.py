@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     """Predict as `args` (parsed by add_parser's command) say; the command's exit code."""
     from lib.bundle_io import BundleError, default_dir
     from lib.chimpact import bundle, predict_videos
+    from lib.executors import SchedulerError
 
     bundle_dir = (args.bundle or default_dir("chimpact")).expanduser().absolute()
     try:
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             "snap": not args.no_snap,
             "progress": not args.quiet,
             "checkpoint": checkpoint,
+            "scheduler": args.scheduler,
         }
         if args.detections:
             result = predict_videos.predict_detections(
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             result = predict_videos.predict(
                 loaded, args.videos, times=args.times, downsampled=args.downsampled, **common
             )
-    except (BundleError, predict_videos.InputError, outputs.OutputError) as exc:
+    except (BundleError, predict_videos.InputError, outputs.OutputError, SchedulerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     summary = report.finish(predict_videos.write(result, args.out))

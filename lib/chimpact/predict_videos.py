@@ -19,29 +19,26 @@ a rerun takes them from there instead of decoding the video again.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from lib import fileio
-from lib.chimpact import detections
+from lib import fileio, stages
+from lib.chimpact import detections, video_frames
 from lib.chimpact.bundle import Bundle
-from lib.chimpact.windows import middle, needed_seconds, window
+from lib.chimpact.video_frames import VideoFrames
+from lib.chimpact.windows import middle, window
 from lib.paths import inside
-from lib.predict import card_files
+from lib.predict import card_files, decode_step
 from lib.predict.resume import Checkpoint, file_identity
-from lib.video import VideoError, decode_jpeg, frames_at_1fps, white_share
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".asf", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv", ".mts")
-ALL_SECONDS = 10**6  # "decode to the end": ffmpeg stops at the last frame
 MAX_TIME = 86_400  # a requested second beyond a day is a typo or a spreadsheet's 1E+19
 OUTPUT_COLUMNS = ["filepath", "time", "distance"]
 DETECTION_COLUMNS = [*OUTPUT_COLUMNS, *detections.BOX_COLUMNS]
@@ -107,59 +104,6 @@ def read_times(path: str | Path, videos: list[str | Path]) -> pd.DataFrame:
     return out
 
 
-@dataclass
-class VideoFrames:
-    """The JPEG frames one video needs, per source, and what the overexposure rule decided."""
-
-    path: Path
-    times: list[int]  # requested seconds inside the video
-    frames: dict[str, list[bytes]] = field(default_factory=dict)  # source -> frames 0..last
-    past_end: list[int] = field(default_factory=list)  # requested seconds after its last one
-    last_second: int = -1
-    overexposed: bool = False
-    white_share_max: float = 0.0
-    error: str = ""
-
-
-def read_video(
-    path: Path,
-    times: list[int] | None,
-    bundle: Bundle,
-    downsampled: Path | None = None,
-    threads: int = 1,
-) -> VideoFrames:
-    """Decode what `bundle` needs from one video; a failure becomes `error`, not an exception."""
-    pre = bundle.preprocessing
-    size = tuple(pre["frame_size"]) if pre.get("frame_size") else None
-    decode = {"size": size, "quality": int(pre["jpeg_quality"]), "threads": threads}
-    out = VideoFrames(path=path, times=list(times or []))
-    try:
-        count = ALL_SECONDS
-        if times is not None:
-            count = min(ALL_SECONDS, max(needed_seconds(times, bundle.steps())) + 1)
-        down_path = inside(downsampled, path.name) if downsampled else path
-        down = frames_at_1fps(down_path, count, gamma=False, **decode)
-        if times is None:
-            out.times = list(range(len(down)))
-        last = out.last_second = len(down) - 1
-        out.past_end = [t for t in out.times if t > last]
-        out.times = [t for t in out.times if t <= last]
-        targets = sorted(set(out.times)) or [last]
-        shares = [white_share(decode_jpeg(down[t]), int(pre["white_value"])) for t in targets]
-        out.white_share_max = float(max(shares))
-        out.overexposed = out.white_share_max > float(pre["white_share"])
-        out.frames["down"] = down
-        if "full" in bundle.sources():
-            if downsampled is None and not out.overexposed:
-                out.frames["full"] = down  # same file, same settings: the same frames
-            else:
-                out.frames["full"] = frames_at_1fps(path, count, gamma=out.overexposed, **decode)
-    except (VideoError, OSError, ValueError) as exc:
-        out.error = str(exc)
-        out.frames = {}
-    return out
-
-
 def _inputs(
     video: VideoFrames, source: str, step: int, frames: int, size: int, rows: list[int]
 ) -> np.ndarray:
@@ -212,28 +156,6 @@ def _run_predict(run, video: VideoFrames, batch_size: int) -> np.ndarray:
     return pred
 
 
-def _read_ahead(
-    jobs: list[tuple[Path, list[int] | None]],
-    bundle: Bundle,
-    downsampled: Path | None,
-    workers: int,
-) -> Iterator[VideoFrames]:
-    """Videos decoded by a few threads ahead of the model (ffmpeg runs outside the GIL), with
-    at most 2 x workers videos held in memory."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future] = deque()
-        queue = iter(jobs)
-        for path, times in queue:
-            pending.append(pool.submit(read_video, path, times, bundle, downsampled))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            yield pending.popleft().result()
-            for path, times in queue:
-                pending.append(pool.submit(read_video, path, times, bundle, downsampled))
-                break
-
-
 @dataclass
 class Result:
     rows: pd.DataFrame  # OUTPUT_COLUMNS (+ box columns with detections); NaN = no distance
@@ -277,6 +199,7 @@ class Options:
     workers: int = 2
     snap: bool = True
     progress: bool = True
+    scheduler: str | None = None  # where videos are decoded (lib.executors); None: threads here
 
 
 def predict(
@@ -289,6 +212,7 @@ def predict(
     snap: bool = True,
     progress: bool = True,
     checkpoint: Checkpoint | None = None,
+    scheduler: str | None = None,
 ) -> Result:
     """Predict every second of `videos` (files or folders), or the rows of the `times` CSV."""
     down_dir = Path(downsampled).expanduser() if downsampled else None
@@ -303,7 +227,7 @@ def predict(
     else:
         found = find_videos(videos)
         jobs, skipped = [(p, None) for p in found.files], found.skipped
-    opts = Options(batch_size, workers, snap, progress)
+    opts = Options(batch_size, workers, snap, progress, scheduler)
     entries = _run_jobs(jobs, bundle, down_dir, opts, checkpoint, _video_entry)
     rows, errors, overexposed = _assemble(jobs, entries, OUTPUT_COLUMNS)
     if times is not None:  # back to the requested order, one row per requested row
@@ -360,41 +284,76 @@ def _run_jobs(
     extra: dict | None = None,
 ) -> list[dict]:
     """One entry per job, in job order: from the checkpoint when it holds the video's finished
-    rows (same file, same seconds), else decoded and predicted (and then checkpointed)."""
+    rows (same file, same seconds), else decoded on the stage engine and predicted here as each
+    video's frames arrive (and then checkpointed)."""
     idents = [_identity(p, t, down_dir) for p, t in jobs]
     for (path, _), ident in zip(jobs, idents, strict=True):
         if extra is not None:  # the animals' boxes: a changed detections file redoes the video
             boxes = extra[str(path)][["time", *detections.BOX_COLUMNS]]
             ident["animals"] = boxes.to_numpy().tolist()
-    done = [
-        checkpoint.get(str(p), i) if checkpoint else None
+    entries = {
+        str(p): e
         for (p, _), i in zip(jobs, idents, strict=True)
-    ]
+        if (e := checkpoint.get(str(p), i) if checkpoint else None) is not None
+    }
     if checkpoint and checkpoint.reused:
         log.warning("resuming from %s: %d finished videos skipped", checkpoint.folder,
                     checkpoint.reused)  # fmt: skip
-    todo = [job for job, entry in zip(jobs, done, strict=True) if entry is None]
-    tf_log = logging.getLogger("tensorflow")
-    level = tf_log.level
-    # each fold model traces its predict step once; TF warns about "retracing" past 5 models
-    tf_log.setLevel(logging.ERROR)
-    entries: list[dict] = []
-    try:
-        reader = _read_ahead(todo, bundle, down_dir, max(1, opts.workers))
-        for (path, _), ident, entry in tqdm(
-            zip(jobs, idents, done, strict=True), total=len(jobs), desc="videos", unit="video",
-            disable=not opts.progress,
-        ):  # fmt: skip
-            if entry is None:
-                entry = make_entry(bundle, next(reader), opts, extra)
-                if checkpoint:
-                    checkpoint.put(str(path), {**entry, "identity": ident})
-            entries.append(entry)
-    finally:
-        tf_log.setLevel(level)
+    todo = [(job, i) for job, i in zip(jobs, idents, strict=True) if str(job[0]) not in entries]
+    idents_by_path = {str(p): i for (p, _), i in todo}
+    with decode_step.folder(checkpoint) as where, _quiet_retracing():
+        step = decode_step.DecodeStep(
+            where,
+            video_frames.settings(bundle.preprocessing, bundle.steps(), bundle.sources()),
+            video_frames.VERSION,
+            "video",
+        )
+
+        def predicted(item: stages.Item, record: dict) -> None:
+            path, ident = item.job.path, idents_by_path[item.job.path]
+            entry = make_entry(bundle, video_frames.load(record, item.job.out), opts, extra)
+            Path(item.job.out).unlink(missing_ok=True)  # predicted: its frames are not needed
+            entries[path] = entry
+            if checkpoint:
+                checkpoint.put(path, {**entry, "identity": ident})
+
+        items = [_decode_item(step, bundle, p, t, down_dir) for (p, t), _ in todo]
+        decode_step.run(step, video_frames.decode, items, video_frames.blank, predicted,
+                        opts.workers, opts.scheduler, opts.progress)  # fmt: skip
     if checkpoint:
         checkpoint.save()
-    return entries
+    return [entries[str(p)] for p, _ in jobs]
+
+
+def _decode_item(
+    step: decode_step.DecodeStep,
+    bundle: Bundle,
+    path: Path,
+    times: list[int] | None,
+    down_dir: Path | None,
+) -> stages.Item:
+    """The engine item that decodes one video for `bundle`."""
+    name = decode_step.work_name(path)
+    down = video_frames.down_path(path, down_dir)
+    job = video_frames.DecodeJob(
+        path=str(path), times=times, down_path=str(down), out=str(step.output(name)),
+        preprocessing=bundle.preprocessing, steps=tuple(bundle.steps()),
+        full="full" in bundle.sources(),
+    )  # fmt: skip
+    files = (str(path),) if down == path else (str(path), str(down))
+    return stages.Item(name, job, rows={"times": times}, files=files, outputs=(job.out,))
+
+
+@contextmanager
+def _quiet_retracing() -> Iterator[None]:
+    """Each fold model traces its predict step once; TF warns about "retracing" past 5."""
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        tf_log.setLevel(level)
 
 
 def _assemble(
@@ -424,6 +383,7 @@ def predict_detections(
     snap: bool = True,
     progress: bool = True,
     checkpoint: Checkpoint | None = None,
+    scheduler: str | None = None,
 ) -> Result:
     """One row per animal that MegaDetector found (lib.chimpact.detections) in the seconds that
     hold one: the CNN-LSTM runs once per second, the box member on each animal's own box."""
@@ -441,7 +401,7 @@ def predict_detections(
     animals = found.rows
     groups = {str(p): g.reset_index(drop=True) for p, g in animals.groupby("filepath", sort=False)}
     jobs = [(Path(p), sorted(set(g["time"].tolist()))) for p, g in groups.items()]
-    opts = Options(batch_size, workers, snap, progress)
+    opts = Options(batch_size, workers, snap, progress, scheduler)
     entries = _run_jobs(jobs, bundle, down_dir, opts, checkpoint, _animal_entry, groups)
     rows, errors, overexposed = _assemble(jobs, entries, DETECTION_COLUMNS)
     skips = [(f, np.nan, "skipped: missing on disk") for f in found.missing]

@@ -8,6 +8,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
+from lib import executors
 from lib.cli import positive
 from lib.predict import outputs, resume
 
@@ -17,6 +18,12 @@ OUTPUT_ONLY = {"out", "json", "camtrap_dp", "latitude", "longitude", "utc_offset
 
 def common_flags(parser: argparse.ArgumentParser, unit: str) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--scheduler",
+        help=f"decode the {unit} on a Dask cluster: 'local' (a LocalCluster) or tcp://HOST:PORT "
+        f"(default: ${executors.ENV}, else threads of this process); workers must see the "
+        "inputs and the folder of --out at the same paths",
+    )  # fmt: skip
     parser.add_argument(
         "--overwrite", action="store_true",
         help="replace existing outputs and start afresh (drop the checkpoint)",
@@ -39,7 +46,9 @@ def bundle_key(folder: Path) -> str:
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse unusable or finished outputs before any work (OutputError, exit 2)."""
+    """Refuse unusable or finished outputs (OutputError) and a malformed --scheduler
+    (SchedulerError) before any work: both exit 2."""
+    executors.resolve(args.scheduler)
     outputs.check_file(args.out, "--out", args.overwrite)
     if getattr(args, "json", None):
         outputs.check_file(args.json, "--json", args.overwrite)
@@ -49,7 +58,7 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def settings(args: argparse.Namespace, bundle_dir: Path) -> dict:
     """The resolved settings, as printed at the start and stored in the checkpoint's key."""
-    skip = {"track", "quiet", "overwrite", "checkpoint_every", "workers", "bundle"}
+    skip = {"track", "quiet", "overwrite", "checkpoint_every", "workers", "scheduler", "bundle"}
     if getattr(args, "camtrap_dp", None) is None:
         skip |= {"latitude", "longitude", "utc_offset"}
     chosen = {k: v for k, v in vars(args).items() if k not in skip}

@@ -153,9 +153,7 @@ def extract_sequence(
     path = arrays_path(work, job.split, job.seq_id)
     if arrays is not None:
         arrays = {k: arrays[k] for k in ("flow", "naive", "image_index", "mean", "background")}
-        with fileio.atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
+        fileio.write_npz(path, arrays)
     else:
         res.status, res.reason = "no_image", NO_IMAGE
         res.error = f"{job.seq_id}: none of its images could be read ({res.failed})"
@@ -187,8 +185,7 @@ def _to_model(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def load_arrays(work: str | Path, split: str, seq_id: str) -> dict[str, np.ndarray]:
     """The arrays stored for one sequence (KeyError-free: FileNotFoundError if none)."""
-    with np.load(arrays_path(work, split, seq_id)) as z:
-        return {k: z[k] for k in z.files}
+    return fileio.read_npz(arrays_path(work, split, seq_id))
 
 
 def jobs(data: schema.Dataset) -> list[SequenceJob]:

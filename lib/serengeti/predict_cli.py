@@ -68,6 +68,7 @@ _non_negative = real(
 def run(args: argparse.Namespace) -> int:
     """Predict as `args` (parsed by add_parser's command) say; the command's exit code."""
     from lib.bundle_io import BundleError, default_dir
+    from lib.executors import SchedulerError
     from lib.serengeti import bundle, camtrap_dp, predict_images
 
     bundle_dir = (args.bundle or default_dir("serengeti")).expanduser().absolute()
@@ -83,13 +84,14 @@ def run(args: argparse.Namespace) -> int:
         result = predict_images.predict(
             loaded, args.images, metadata=args.metadata, gap_s=args.gap_s,
             group_by=args.group_by, batch_size=args.batch_size, workers=args.workers,
-            progress=not args.quiet, checkpoint=checkpoint,
+            progress=not args.quiet, checkpoint=checkpoint, scheduler=args.scheduler,
         )  # fmt: skip
     except (
         BundleError,
         predict_images.InputError,
         outputs.OutputError,
         camtrap_dp.PackageError,
+        SchedulerError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ The steps are those that made the submission, in the same code where possible:
    (lib.serengeti.grouping);
 2. per sequence, its first images by file name decoded and resized exactly as stage 02 did
    (`lib.serengeti.extract.sequence_arrays`: robust decode, the resize flow, mean and
-   background), in a few threads ahead of the networks;
+   background), on the stage engine (lib.predict.decode_step) ahead of the networks;
 3. every network of the bundle on its inputs, as-is and mirrored (flip TTA = the mean);
 4. the stack: the same feature table as 06 (per-image scores, sequence scores, hour, month,
    image count, and the neighbour-camera features computed among the predicted sequences when
@@ -25,23 +25,20 @@ the chunks not finished, in the same chunks as an uninterrupted run, so its outp
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from lib import fileio
-from lib.predict import card_files
+from lib import fileio, stages
+from lib.predict import card_files, decode_step
 from lib.predict.resume import Checkpoint, file_identity
-from lib.serengeti import extract, grouping, metrics, neighbors, stacking
+from lib.serengeti import grouping, metrics, neighbors, sequence_reads, stacking
 from lib.serengeti.bundle import Bundle
 from lib.serengeti.grouping import InputError
 from lib.serengeti.schema import CLASSES, KEY
+from lib.serengeti.sequence_reads import SequenceRead
 
 log = logging.getLogger(__name__)
 
@@ -53,54 +50,6 @@ CHUNK_SEQUENCES = 64  # sequences decoded before the networks score them (withou
 IMAGE_SUFFIXES = grouping.IMAGE_SUFFIXES
 
 __all__ = ["InputError", "Result", "predict", "write"]
-
-
-@dataclass
-class SequenceRead:
-    """One sequence's network inputs (None when no image could be read) and its failures."""
-
-    seq_id: str
-    arrays: dict[str, np.ndarray] | None  # dropped once the networks have scored them
-    failed: dict[str, str] = field(default_factory=dict)  # file -> "reason: detail"
-    used: list[str] = field(default_factory=list)  # files that reached the networks
-
-    @property
-    def readable(self) -> bool:
-        return bool(self.used)
-
-
-def read_sequence(bundle: Bundle, seq_id: str, files: list[tuple[str, Path]]) -> SequenceRead:
-    """Decode and resize one sequence as stage 02 did; failures are recorded, never raised."""
-    naive = bundle.networks["single"].resize == "naive"
-    try:
-        arrays, used, failed = extract.sequence_arrays(files, bundle.extract_config(), naive)
-    except (OSError, ValueError) as exc:  # e.g. images of one sequence that cannot be combined
-        names = sorted(f for f, _ in files)[: bundle.extract_config().max_images]
-        return SequenceRead(seq_id, None, {n: f"unreadable: {exc}" for n in names})
-    errors = {
-        name: f"{err.reason}: {err.detail}" if err.detail else err.reason
-        for name, err in failed.items()
-    }
-    return SequenceRead(seq_id, arrays, errors, used)
-
-
-def _read_ahead(
-    bundle: Bundle, jobs: list[tuple[str, list[tuple[str, Path]]]], workers: int
-) -> Iterator[SequenceRead]:
-    """Sequences decoded by a few threads ahead of the networks (Pillow's decoders and
-    resamplers release the GIL), at most 4 x workers sequences held in memory."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future] = deque()
-        queue = iter(jobs)
-        for seq_id, files in queue:
-            pending.append(pool.submit(read_sequence, bundle, seq_id, files))
-            if len(pending) >= 4 * workers:
-                break
-        while pending:
-            yield pending.popleft().result()
-            for seq_id, files in queue:
-                pending.append(pool.submit(read_sequence, bundle, seq_id, files))
-                break
 
 
 def _pad(x: np.ndarray) -> np.ndarray:
@@ -318,41 +267,98 @@ def _chunk_identity(chunk: list[tuple[str, list[tuple[str, Path]]]]) -> list:
 def _score_all(
     bundle: Bundle,
     jobs: list[tuple[str, list[tuple[str, Path]]]],
-    batch_size: int,
-    workers: int,
-    progress: bool,
+    opts: Options,
     checkpoint: Checkpoint | None,
 ) -> Scores:
-    """Every sequence's scores, chunk by chunk; finished chunks from the checkpoint."""
+    """Every sequence's scores, chunk by chunk; finished chunks from the checkpoint, the others
+    decoded on the stage engine and scored here, in order, as each chunk's last one arrives."""
     size = checkpoint.every if checkpoint else CHUNK_SEQUENCES
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     idents = [_chunk_identity(c) if checkpoint else None for c in chunks]
     names = [f"chunk {i} of {size}: {c[0][0]}" for i, c in enumerate(chunks)]
-    done = [
-        checkpoint.get(n, i) if checkpoint else None for n, i in zip(names, idents, strict=True)
+    parts: list[Scores | None] = [
+        _chunk_scores(d) if (d := checkpoint.get(n, i) if checkpoint else None) else None
+        for n, i in zip(names, idents, strict=True)
     ]
-    skipped = sum(len(c) for c, d in zip(chunks, done, strict=True) if d is not None)
+    skipped = sum(len(c) for c, p in zip(chunks, parts, strict=True) if p is not None)
     if skipped:
         log.warning("resuming from %s: %d finished sequences skipped", checkpoint.folder, skipped)
-    todo = [job for c, d in zip(chunks, done, strict=True) if d is None for job in c]
-    total = Scores()
-    reader = _read_ahead(bundle, todo, max(1, workers))
-    with tqdm(total=len(jobs), desc="sequences", unit="seq", disable=not progress) as bar:
-        for chunk, name, ident, entry in zip(chunks, names, idents, done, strict=True):
-            if entry is not None:
-                part = _chunk_scores(entry)
-            else:
-                part = _score_chunk(bundle, [next(reader) for _ in chunk], batch_size)
+    with decode_step.folder(checkpoint) as where:
+        step = decode_step.DecodeStep(where, _decode_settings(bundle), sequence_reads.VERSION,
+                                      "sequence")  # fmt: skip
+        arrived: dict[str, tuple[stages.Item, dict]] = {}
+        chunk_of = {seq: k for k, c in enumerate(chunks) if parts[k] is None for seq, _ in c}
+        left = {k: len(c) for k, c in enumerate(chunks) if parts[k] is None}
+
+        def scored(item: stages.Item, record: dict) -> None:
+            arrived[item.job.seq_id] = (item, record)
+            k = chunk_of[item.job.seq_id]
+            left[k] -= 1
+            if left[k] == 0:
+                chunk = [arrived.pop(seq) for seq, _ in chunks[k]]
+                parts[k] = _score_arrived(bundle, chunk, opts)
                 if checkpoint:
-                    checkpoint.put(name, {**_chunk_entry(part), "identity": ident}, force=True)
-            total.reads += part.reads
-            total.image += part.image
-            for role, frames in part.sequence.items():
-                total.sequence.setdefault(role, []).extend(frames)
-            bar.update(len(chunk))
+                    entry = {**_chunk_entry(parts[k]), "identity": idents[k]}
+                    checkpoint.put(names[k], entry, force=True)
+
+        todo = [job for c, p in zip(chunks, parts, strict=True) if p is None for job in c]
+        items = [_decode_item(step, bundle, seq, files) for seq, files in todo]
+        decode_step.run(step, sequence_reads.decode, items, sequence_reads.blank, scored,
+                        opts.workers, opts.scheduler, opts.progress)  # fmt: skip
     if checkpoint:
         checkpoint.reused = skipped
+    return _joined(parts)
+
+
+def _decode_settings(bundle: Bundle) -> dict:
+    naive = bundle.networks["single"].resize == "naive"
+    return {"extract": bundle.extract_config().key(), "naive": naive}
+
+
+def _decode_item(
+    step: decode_step.DecodeStep, bundle: Bundle, seq_id: str, files: list[tuple[str, Path]]
+) -> stages.Item:
+    """The engine item that decodes one sequence for `bundle`."""
+    name = sequence_reads.work_name(seq_id)
+    job = sequence_reads.DecodeJob(
+        seq_id=seq_id, files=tuple((n, str(p)) for n, p in files),
+        config=bundle.extract_config(), naive=bundle.networks["single"].resize == "naive",
+        out=str(step.output(name)),
+    )  # fmt: skip
+    rows = sorted(n for n, _ in files)
+    return stages.Item(name, job, rows=rows, files=tuple(str(p) for _, p in files),
+                       outputs=(job.out,))  # fmt: skip
+
+
+def _score_arrived(bundle: Bundle, arrived: list[tuple[stages.Item, dict]], opts) -> Scores:
+    """Score one chunk's decoded sequences, then drop their decoded files."""
+    reads = [sequence_reads.load(rec, item.job.out) for item, rec in arrived]
+    part = _score_chunk(bundle, reads, opts.batch_size)
+    for item, _ in arrived:
+        Path(item.job.out).unlink(missing_ok=True)
+    return part
+
+
+def _joined(parts: list[Scores | None]) -> Scores:
+    total = Scores()
+    for part in parts:
+        if part is None:  # a bug, not bad input: every chunk is scored or taken from the checkpoint
+            raise RuntimeError("internal error: a chunk of sequences was never scored")
+        total.reads += part.reads
+        total.image += part.image
+        for role, frames in part.sequence.items():
+            total.sequence.setdefault(role, []).extend(frames)
     return total
+
+
+@dataclass
+class Options:
+    """How to score: batch size, and where and how many sequences are decoded at once."""
+
+    batch_size: int = 32
+    workers: int = 2
+    progress: bool = True
+    scheduler: str | None = None  # lib.executors; None: threads of this process
 
 
 def predict(
@@ -365,6 +371,7 @@ def predict(
     workers: int = 2,
     progress: bool = True,
     checkpoint: Checkpoint | None = None,
+    scheduler: str | None = None,
 ) -> Result:
     """Predict every sequence of the images found in `images` (files or folders), grouped by
     folder and capture time, or the sequences a `metadata` CSV lists."""
@@ -375,7 +382,8 @@ def predict(
     level = tf_log.level
     tf_log.setLevel(logging.ERROR)  # a few batch shapes retrace predict; not worth a warning
     try:
-        scores = _score_all(bundle, jobs, batch_size, workers, progress, checkpoint)
+        opts = Options(batch_size, workers, progress, scheduler)
+        scores = _score_all(bundle, jobs, opts, checkpoint)
     finally:
         tf_log.setLevel(level)
     empty = pd.DataFrame(columns=[KEY, "image_index", *CLASSES])

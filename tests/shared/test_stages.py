@@ -254,3 +254,18 @@ def test_a_finished_output_clears_the_temporary_folders_of_killed_attempts(tmp_p
         (tmp / "000.jpg").write_bytes(b"whole")
     assert (tmp_path / "x.mp4" / "000.jpg").read_bytes() == b"whole"
     assert not stale.exists() and other.is_dir()
+
+
+def test_on_record_sees_every_item_once_the_skipped_first(tmp_path):
+    src, work, stage = toy(tmp_path)
+    stages.run(stage, upper, items_of(src, work)[:1], blank, progress=False)
+    seen: list[tuple[str, str]] = []
+
+    def note(item: stages.Item, rec: dict) -> None:
+        seen.append((item.name, rec["status"]))
+
+    report = stages.run(stage, upper, items_of(src, work), blank, progress=False, on_record=note)
+    assert report.skipped == 1 and report.ran == 2
+    assert seen[0] == ("a.txt", "ok") and sorted(seen) == [
+        (n, "ok") for n in ("a.txt", "b.txt", "c.txt")
+    ]
