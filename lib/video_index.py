@@ -24,10 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-# Measured with PyAV 18.1 on one thread (bench/extract.py `cost_model`, docs/benchmarks.md):
-SEEK_CPU_S = 0.004  # a seek, the decoder flush and the first packets after it
-# CPU nanoseconds to decode one pixel of one frame (1280x720, 30 fps, ~2 Mbit/s)
-DECODE_NS_PER_PIXEL = {"h264": 1.1, "hevc": 1.6, "mpeg4": 0.35, "msmpeg4v3": 0.35, "mjpeg": 3.0}
+# Measured with `python -m bench.seek_cost` (PyAV, one thread, CPU time, bench/extract.py's
+# 1280x720 30 fps videos; docs/benchmarks.md). Codecs not measured take the nearest measured one.
+# CPU seconds of a seek, the decoder flush and the first frame after it (a keyframe):
+SEEK_CPU_S = {"h264": 0.031, "hevc": 0.031, "mpeg4": 0.0035, "msmpeg4v3": 0.0035, "mjpeg": 0.0}
+# CPU nanoseconds to decode one pixel of one frame:
+DECODE_NS_PER_PIXEL = {"h264": 4.8, "hevc": 4.8, "mpeg4": 1.3, "msmpeg4v3": 1.3, "mjpeg": 3.0}
 ONE_PASS_SHARE = 0.95  # plans costing at least this share of one pass use one pass
 
 
@@ -84,7 +86,8 @@ class VideoIndex:
     @property
     def seek_cost(self) -> float:
         """What one extra seek costs, in seconds of decoding this video (see SEEK_CPU_S)."""
-        return min(max(SEEK_CPU_S / max(self.decode_cpu_per_second, 1e-9), 0.1), 60.0)
+        seek = SEEK_CPU_S.get(self.codec, SEEK_CPU_S["h264"])
+        return min(max(seek / max(self.decode_cpu_per_second, 1e-9), 0.1), 60.0)
 
     @property
     def outputs(self) -> int:
