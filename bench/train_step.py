@@ -181,14 +181,7 @@ def kernels(quick: bool) -> dict[str, Any]:
     """The demo model's step per kernel setting and layout, settings alternated per repetition;
     ratios against the conv + max-pool layout on TensorFlow's own kernels (the demo's step on an
     AVX2-only CPU before oneDNN was turned on there) and under the AVX2 cap."""
-    reps = 1 if quick else 2
-    runs: dict[str, list[dict]] = {f"{k}.{lay}": [] for k in KERNELS for lay in LAYOUTS}
-    for rep in range(reps):
-        order = list(runs) if rep % 2 == 0 else list(reversed(runs))
-        for name in order:
-            kernel, layout = name.split(".")
-            runs[name].append(_child(kernel, layout, quick))
-    isa = {k: _probe_isa(k) for k in KERNELS}
+    runs, isa = _quick_runs() if quick else _timed_runs(reps=2)
     out: dict[str, Any] = {}
     for name, got in runs.items():
         out[name] = {
@@ -206,6 +199,36 @@ def kernels(quick: bool) -> dict[str, Any]:
     return out
 
 
+Runs = dict[str, list[dict[str, Any]]]
+
+
+def _timed_runs(reps: int) -> tuple[Runs, dict[str, str]]:
+    """Each setting and layout timed in its own process with oneDNN's verbose log off (it costs
+    time per op), and the instruction set probed in separate processes."""
+    runs: Runs = {f"{k}.{lay}": [] for k in KERNELS for lay in LAYOUTS}
+    for rep in range(reps):
+        order = list(runs) if rep % 2 == 0 else list(reversed(runs))
+        for name in order:
+            kernel, layout = name.split(".")
+            code = f"from bench.train_step import child; child({layout!r}, False)"
+            runs[name].append(_json_lines(_run_child(kernel, code))[-1])
+    return runs, {k: _isa(_run_child(k, PROBE, verbose=True)) for k in KERNELS}
+
+
+def _quick_runs() -> tuple[Runs, dict[str, str]]:
+    """One process per setting, verbose log on: the probe convolution first (so the log's first
+    primitive is it), then both layouts' tiny steps. The numbers only show the code runs."""
+    runs: Runs = {}
+    isa: dict[str, str] = {}
+    for kernel in KERNELS:
+        calls = "; ".join(f"child({layout!r}, True)" for layout in LAYOUTS)
+        lines = _run_child(kernel, f"{PROBE}; from bench.train_step import child; {calls}", True)
+        for layout, got in zip(LAYOUTS, _json_lines(lines), strict=True):
+            runs[f"{kernel}.{layout}"] = [got]
+        isa[kernel] = _isa(lines)
+    return runs, isa
+
+
 def _run_child(kernel: str, code: str, verbose: bool = False) -> list[str]:
     """stdout lines of `code` run in a fresh process with the setting's environment."""
     env = {**os.environ, **KERNELS[kernel], "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -218,21 +241,22 @@ def _run_child(kernel: str, code: str, verbose: bool = False) -> list[str]:
     return proc.stdout.splitlines()
 
 
-def _child(kernel: str, layout: str, quick: bool) -> dict[str, Any]:
-    """One timed measurement (oneDNN's verbose log off: it would cost time per op)."""
-    lines = _run_child(kernel, f"from bench.train_step import child; child({layout!r}, {quick!r})")
-    return json.loads([ln for ln in lines if ln.startswith("{")][-1])
+def _json_lines(lines: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(ln) for ln in lines if ln.startswith("{")]
 
 
-def _probe_isa(kernel: str) -> str:
-    """What oneDNN's verbose log says one convolution ran on under a setting, in its own
-    process: the instruction set (shows that a cap took) and the primitive (a oneDNN
+# one convolution: what oneDNN's verbose log says it ran on shows whether a cap took
+PROBE = (
+    "import numpy as np, tensorflow as tf; "
+    "tf.nn.conv2d(np.ones((1, 8, 8, 4), 'float32'), np.ones((3, 3, 4, 4), 'float32'), 1, 'SAME')"
+)
+
+
+def _isa(lines: list[str]) -> str:
+    """The instruction set oneDNN's verbose log names and its first primitive (a oneDNN
     convolution, or the plain GEMM under TensorFlow's own im2col convolution)."""
-    code = ("import numpy as np, tensorflow as tf; "
-            "tf.nn.conv2d(np.ones((1, 8, 8, 4), 'float32'), np.ones((3, 3, 4, 4), 'float32'), 1, "
-            "'SAME')")  # fmt: skip
     isa, primitive = "", ""
-    for line in _run_child(kernel, code, verbose=True):
+    for line in lines:
         if line.startswith("onednn_verbose") and ",isa:" in line:
             isa = line.split(",isa:", 1)[1].strip()
         elif ",primitive,exec,cpu," in line and not primitive:
