@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Run the test suite in the project's own virtual environment (created on first use).
 # Extra arguments go to pytest, e.g. ./run_tests.sh -k extract -x
-# The tests run in one process per core (at most 4; CAMTRAP_TEST_WORKERS=0 runs them in this
-# process): about half the suite's time is spent waiting on child processes and start-ups,
-# during which a single process leaves a core idle. A module's tests stay in one process, so
-# its fixtures are built once.
+# The tests run in one process per core (at most 4; CAMTRAP_TEST_WORKERS=1 runs them in one):
+# much of the suite waits on child processes, notebook kernels and TensorFlow start-ups, which
+# leaves cores idle in a single process. A module's tests stay in one process, so its fixtures
+# are built once.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
