@@ -11,7 +11,11 @@ extracts into a fresh work folder, so nothing is skipped.
   pure-Python processes over one (bench.extract.machine_scaling): 1.0 means Dask loses nothing.
 - Dask overhead: seconds of the batch on 2 Dask workers / on the 2-process local pool, minus 1.
 
+The clusters are `lib.executors.local_cluster`s, as `--scheduler local` starts them: their
+workers run without Dask's MALLOC_TRIM_THRESHOLD_ (see lib/executors.py).
+
     python -m bench.engine [--quick] [--reps N]   (prints a table, updates latest.json)
+    python -m bench.run --only engine             (the same, as a section of ./run_bench.sh)
 """
 
 from __future__ import annotations
@@ -24,19 +28,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lib import fileio, paths
+from lib import executors, fileio, paths
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-DEMO = {"seed": 3, "videos": 12, "max_duration": 20, "overexposed_share": 0.3}
+DEMO = {"seed": 3, "videos": 60, "max_duration": 40, "overexposed_share": 0.3}
 QUICK = {"seed": 3, "videos": 4, "max_duration": 8, "overexposed_share": 0.5}
 
 
 def demo_folder(quick: bool) -> Path:
-    """The benchmark's demo videos, generated once into the work root."""
+    """The benchmark's demo videos, generated once into the work root, in a folder named for
+    what they were generated from."""
     from lib.demo import chimpact
 
     spec = QUICK if quick else DEMO
-    folder = paths.work_root() / "bench" / "engine" / ("quick" if quick else "batch")
+    name = "seed{seed}-n{videos}-d{max_duration}-o{overexposed_share}".format(**spec)
+    folder = paths.work_root() / "bench" / "engine" / name
     if not (folder / "train_labels.csv").is_file():
         chimpact.generate(folder, progress=False, workers=2, **spec)
     return folder
@@ -59,8 +65,6 @@ def timed_run(data, scratch: Path, **where: Any) -> float:
 
 
 def run(quick: bool = False, *, reps: int | None = None) -> dict[str, Any]:
-    from distributed import LocalCluster
-
     from bench.extract import machine_scaling
     from lib.chimpact import schema
 
@@ -70,14 +74,17 @@ def run(quick: bool = False, *, reps: int | None = None) -> dict[str, Any]:
     scratch.mkdir(parents=True, exist_ok=True)
     times: dict[str, list[float]] = {"pool2": [], "dask1": [], "dask2": []}
     machine = []
-    opts = {"threads_per_worker": 1, "processes": True, "dashboard_address": ":0"}
-    with LocalCluster(n_workers=1, **opts) as one, LocalCluster(n_workers=2, **opts) as two:
+    with executors.local_cluster(1) as one, executors.local_cluster(2) as two:
         timed_run(data, scratch, scheduler=two.scheduler_address)  # imports on every worker
         timed_run(data, scratch, scheduler=one.scheduler_address)
-        for _ in range(reps):
-            times["pool2"].append(timed_run(data, scratch, workers=2, scheduler=""))
-            times["dask1"].append(timed_run(data, scratch, scheduler=one.scheduler_address))
-            times["dask2"].append(timed_run(data, scratch, scheduler=two.scheduler_address))
+        where = {
+            "pool2": {"workers": 2, "scheduler": ""},
+            "dask1": {"scheduler": one.scheduler_address},
+            "dask2": {"scheduler": two.scheduler_address},
+        }
+        for rep in range(reps):
+            for name in list(where) if rep % 2 == 0 else reversed(where):
+                times[name].append(timed_run(data, scratch, **where[name]))
             machine.append(machine_scaling(jobs=8, size=300_000 if quick else 3_000_000, reps=1))
     med = {k: statistics.median(v) for k, v in times.items()}
     dask_scaling = med["dask1"] / med["dask2"]

@@ -24,7 +24,7 @@ from typing import Any
 
 from lib import fileio
 
-SECTIONS = ("extract", "pipeline", "train_step", "infer")
+SECTIONS = ("extract", "engine", "pipeline", "train_step", "infer")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers.procs import file_bytes
 
-from lib import fileio
+from lib import executors, fileio
 from lib.chimpact import extract as chextract
 from lib.serengeti import extract as seextract
 from lib.serengeti import schema
@@ -26,9 +26,7 @@ SIZE = (16, 20)
 @pytest.fixture(scope="module")
 def cluster():
     """A LocalCluster of two single-threaded worker processes, reached by its tcp:// address."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as local:  # fmt: skip
+    with executors.local_cluster(2) as local:
         yield local
 
 
@@ -76,9 +74,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(tiny_extracted, tm
     data, pool_work, manifest = tiny_extracted
     work = tmp_path / "killed"
     killed: list[int] = []
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as local, distributed.Client(local) as client:  # fmt: skip
+    with executors.local_cluster(2) as local, distributed.Client(local) as client:
 
         def kill_a_busy_worker() -> None:
             deadline = time.monotonic() + 120
@@ -100,3 +96,38 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(tiny_extracted, tm
     assert len(records(work, "videos")) == len(manifest)
     assert outputs(work) == outputs(pool_work)
     assert not [p for p in work.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
+
+
+def test_workers_with_dasks_malloc_trim_are_named_and_ours_run_without(caplog):
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which slows the stages' array work; the clusters
+    the project starts leave it unset, and workers started elsewhere with it are warned about."""
+    started_with = os.environ.pop(executors.TRIM_VARIABLE, None)
+    try:
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as default, distributed.Client(default) as client:  # fmt: skip
+            with caplog.at_level("WARNING", "lib.executors"):
+                trimming = executors.warn_if_trimming(client)
+            assert set(trimming) == set(default.scheduler_info["workers"])
+            assert "2 of the cluster's workers run with MALLOC_TRIM_THRESHOLD_" in caplog.text
+            assert executors.WORKER_ENV in caplog.text  # the fix, ready to paste
+            # the default nanny copied the variable into this process's os.environ; glibc
+            # reads the environment a process starts with, and that is what counts
+            assert os.environ.get(executors.TRIM_VARIABLE) == "65536"
+            assert executors.trim_at_start() == started_with
+            with executors.local_cluster(1) as ours, distributed.Client(ours) as mine:
+                assert executors.warn_if_trimming(mine) == []
+                assert set(mine.run(os.environ.get, "OMP_NUM_THREADS").values()) == {"1"}
+    finally:  # later tests' child processes must not inherit it
+        os.environ.pop(executors.TRIM_VARIABLE, None)
+        if started_with is not None:
+            os.environ[executors.TRIM_VARIABLE] = started_with
+
+
+def test_a_cluster_without_workers_is_said_before_the_items_wait(caplog):
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        with caplog.at_level("WARNING", "lib.executors"):
+            with executors.open_executor(empty.scheduler_address, jobs=3) as (_, where):
+                assert where == f"dask {empty.scheduler_address}"
+    assert f"no worker is connected to {empty.scheduler_address} yet" in caplog.text
+    assert f"`dask worker {empty.scheduler_address}`" in caplog.text
