@@ -65,6 +65,8 @@ esac
 export PATH="$root/.venv/bin:$PATH"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+# TensorFlow's two start-up lines once for the whole run, not twice per notebook
+exec 2> >(python -u -m lib.banner_once >&2)
 # the python3 kernel papermill starts: this .venv, `lib` importable, no start-up warnings
 python -m lib.lab kernel --prefix "${CAMTRAP_VENV:-$root/.venv}"
 
