@@ -9,6 +9,9 @@ differs (the command prints a line only then); run_lab.sh puts that folder first
 JUPYTER_PATH, so a `python3` kernel of the user's own (in ~/.local/share/jupyter) cannot
 shadow it. The kernel logs at level ERROR: its one warning on a local machine is that the
 connection to its own server is not encrypted, printed once per notebook run_all.sh executes.
+It leaves output written below Python (TensorFlow's C++ start-up lines, which no setting
+silences) on the kernel's own standard error instead of copying it into the notebook: the
+reports stay free of it, and run_all.sh prints it once.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from lib import paths
 
 KERNEL_NAME = "python3"
 DISPLAY_NAME = "Python 3 (camtrap .venv)"
-QUIET = "--IPKernelApp.log_level=ERROR"
+QUIET = ("--IPKernelApp.log_level=ERROR", "--IPKernelApp.capture_fd_output=False")
 
 
 def kernel_env() -> dict[str, str]:
@@ -45,7 +48,7 @@ def install_kernel(prefix: Path | None = None) -> Path:
     )  # fmt: skip
     spec_path = Path(dest) / "kernel.json"
     spec = json.loads(spec_path.read_text())
-    spec["argv"].append(QUIET)
+    spec["argv"].extend(QUIET)
     spec_path.write_text(json.dumps(spec, indent=1) + "\n")
     return Path(dest)
 
@@ -57,7 +60,8 @@ def current(prefix: Path | None = None) -> bool:
         return False
     spec = json.loads(path.read_text())
     argv = spec.get("argv", [""])
-    return argv[0] == sys.executable and QUIET in argv and spec.get("env") == kernel_env()
+    quiet = all(flag in argv for flag in QUIET)
+    return argv[0] == sys.executable and quiet and spec.get("env") == kernel_env()
 
 
 def main(argv: list[str] | None = None) -> int:

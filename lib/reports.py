@@ -115,7 +115,8 @@ def _leaderboard(track: str) -> str:
         stamp = html.escape(f"profile {info['profile']}, data {info['data']}, "
                             f"commit {info['commit']}, written {info['date']}")  # fmt: skip
         stamp = f"<p>{stamp}</p>"
-    return stamp + board.to_html(index=False, border=0)
+    # a wide board scrolls in its own box instead of running off the page
+    return f'{stamp}<div class="board">{board.to_html(index=False, border=0)}</div>'
 
 
 def _report_list(track: str, index_dir: Path) -> str:
@@ -132,7 +133,8 @@ def _report_list(track: str, index_dir: Path) -> str:
 
 STYLE = """body{font-family:sans-serif;max-width:80em;margin:2em auto;padding:0 1em}
 table{border-collapse:collapse;font-size:90%}td,th{padding:2px 8px;border-bottom:1px solid #ddd}
-th{background:#f3f3f3;text-align:left}"""
+th{background:#f3f3f3;text-align:left}td:first-child{white-space:nowrap}
+.board{overflow-x:auto}"""
 
 
 def write_index() -> Path:

@@ -25,12 +25,13 @@ def test_kernel_spec_names_the_project_and_its_python(tmp_path):
 
 def _run_in_kernel(spec_dir, code: str) -> tuple[dict, list[dict]]:
     """Start the kernel of `spec_dir` as JupyterLab would (cwd a notebook folder, no PYTHONPATH
-    from outside) and run `code`; returns the execute reply and the iopub messages."""
+    from outside, none of pytest's variables: ipykernel leaves output below Python alone under
+    pytest) and run `code`; returns the execute reply and the iopub messages."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_CURRENT_TEST")}
     outputs: list[dict] = []
     km = KernelManager(kernel_name="python3", kernel_spec_manager=ksm)
     km.start_kernel(cwd=str(ROOT / "notebooks" / "chimpact"), env=env)
@@ -66,3 +67,19 @@ def test_registered_kernel_imports_lib_from_a_notebook_folder(tmp_path):
     assert reply["content"]["status"] == "ok", reply["content"]
     text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
     assert text.split() == [str(ROOT), str(ROOT / "notebooks" / "chimpact")]
+
+
+@pytest.mark.slow
+def test_output_below_python_stays_out_of_the_notebook(tmp_path):
+    """What C++ writes to the process's standard error (TensorFlow's start-up lines) goes to
+    the kernel's own stderr, not into the notebook; Python's own stderr still does."""
+    from lib import lab
+
+    code = (
+        "import os, sys, time\nos.write(2, b'below python\\n')\ntime.sleep(1)\n"
+        "print('from python', file=sys.stderr)\nsys.stderr.flush()"
+    )
+    reply, outputs = _run_in_kernel(lab.install_kernel(tmp_path), code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+    assert "from python" in text and "below python" not in text
