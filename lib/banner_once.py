@@ -15,6 +15,7 @@ the two lines only the first time.
 from __future__ import annotations
 
 import re
+import signal
 import sys
 from typing import BinaryIO
 
@@ -67,4 +68,7 @@ def run(source: BinaryIO, sink: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the filter outlives it to pass on what the
+    # interrupted notebook still prints, and ends when the last writer closes its input
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     run(sys.stdin.buffer, sys.stdout.buffer)

@@ -48,6 +48,20 @@ def test_as_a_pipe():
     assert proc.stdout == WANTED
 
 
+def test_ctrl_c_does_not_lose_what_follows_it():
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "lib.banner_once"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    time.sleep(2)  # started and reading
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(b"KeyboardInterrupt in the notebook\n", timeout=60)
+    assert (out, err, proc.returncode) == (b"KeyboardInterrupt in the notebook\n", b"", 0)
+
+
 def test_run_all_sends_its_standard_error_through_it():
     from pathlib import Path
 
