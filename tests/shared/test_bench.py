@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import bench_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ["pipeline", "train_step", "infer"]  # bench/extract.py belongs to the extraction work
@@ -25,13 +26,8 @@ def _positive(value):
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "latest.json"
     out.write_text(json.dumps({"earlier": {"kept": True}}))  # an earlier run's section
-    only = [arg for name in OURS for arg in ("--only", name)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", *only, "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(out.read_text()), out, proc.stdout
+    data, stdout = bench_runs.quick(out, OURS)
+    return data, out, stdout
 
 
 def test_every_section_ran_and_the_file_says_on_what(results):

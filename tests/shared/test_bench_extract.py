@@ -6,14 +6,9 @@ section (kept) and with its generated videos under a temporary work folder.
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import bench_runs
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +16,7 @@ def quick(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench-extract")
     out = tmp / "latest.json"
     out.write_text(json.dumps({"pipeline": {"supply_over_demand": 4.0}}))
-    env = {**os.environ, "CAMTRAP_WORK": str(tmp / "work")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--only", "extract", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(out.read_text()), proc.stdout
+    return bench_runs.quick(out, ["extract"], work=tmp / "work")
 
 
 @pytest.mark.slow
