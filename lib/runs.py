@@ -57,15 +57,21 @@ def start(out: Path, config: dict) -> None:
     fileio.write_json(config_path, {**config, "git_commit": git_commit()})
 
 
-def git_commit() -> str:
-    """HEAD of the checkout, with "-dirty" for uncommitted changes; "unknown" outside git."""
+# Pages run_all.sh rewrites from runs/: a run made after another track rewrote them is still
+# a run of the clean commit.
+GENERATED = (":(exclude)README.md", ":(exclude,glob)docs/results-*.md")
+
+
+def git_commit(root: Path = paths.ROOT) -> str:
+    """HEAD of the checkout, with "-dirty" for uncommitted changes outside the generated pages;
+    "unknown" outside git."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=10
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=paths.ROOT, capture_output=True, text=True, timeout=10,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *GENERATED],
+            cwd=root, capture_output=True, text=True, timeout=10,
         ).stdout.strip()  # fmt: skip
         return (
             out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"

@@ -166,16 +166,29 @@ class _Picked:
     end: int | None  # last output second, when the decode reached the end of the video
     base: int  # the fps filter's first output second
     sar: Fraction | None = None  # the stream's sample aspect ratio (the JFIF header's)
+    kept: frozenset[int] | None = None  # timestamps the decoder must not drop (None: drop none)
+    decoded: int = 0  # frames the decoder gave
+
+    def keep(self, frame: av.VideoFrame, seconds: range) -> None:
+        """`frame` for these output seconds; _Missed if the decoder could have dropped it."""
+        if seconds and self.kept is not None and frame.pts not in self.kept:
+            raise _Missed
+        for k in seconds:
+            self.frames[k] = frame
 
 
 class _Missed(Exception):
-    """A seek landed after the frame a run needs: the one-pass decode decides instead."""
+    """A seek landed after the frame a run needs, or the decoder gave a frame the index did not
+    promise: the one-pass decode decides instead."""
 
 
-def _frames(container, stream, deadline: float, path: Path):
+def _frames(container, stream, deadline: float, path: Path, kept: frozenset[int] | None = None):
     """Decoded frames in display order from the current position; stops at the end or at a
-    read error (as ffmpeg does), raises VideoError past the deadline."""
+    read error (as ffmpeg does), raises VideoError past the deadline. With `kept`, the decoder
+    drops the frames no other frame refers to unless their timestamp is in it (H.264 and HEVC
+    non-reference pictures, MPEG-4 B-frames): about half the frames of a camera's H.264."""
     packets = container.demux(stream)
+    ctx, dropping = stream.codec_context, False
     while True:
         try:
             packet = next(packets)
@@ -185,19 +198,26 @@ def _frames(container, stream, deadline: float, path: Path):
             packet = None  # a damaged tail: decode what was read, as ffmpeg does
         if time.monotonic() > deadline:
             raise VideoError(f"{path}: decoding did not finish within the time limit")
+        if kept is not None:
+            drop = packet is not None and packet.pts is not None and packet.pts not in kept
+            if drop != dropping:
+                ctx.skip_frame, dropping = ("NONREF" if drop else "DEFAULT"), drop
         try:
-            yield from stream.codec_context.decode(packet)
+            yield from ctx.decode(packet)
         except av.FFmpegError:
             continue  # a damaged packet: ffmpeg conceals and goes on
         if packet is None or packet.size == 0 and packet.pts is None:
             return
 
 
-def _decode(path: Path, threads: int, runs_: list[_Run], timeout: float, base: int | None):
-    """Decode the runs in order and keep, for each needed output second, the frame fps=1 keeps."""
+def _decode(path: Path, threads: int, runs_: list[_Run], timeout: float, base: int | None,
+            kept: frozenset[int] | None = None):  # fmt: skip
+    """Decode the runs in order and keep, for each needed output second, the frame fps=1 keeps.
+    With `kept` (the index's `kept_stamps`) the decoder drops frames that cannot be kept, and
+    a kept frame whose timestamp is not in it raises _Missed: the index and decoder disagree."""
     container, stream = _open(path, threads)
     deadline = time.monotonic() + timeout
-    picked = _Picked({}, None, 0 if base is None else base)
+    picked = _Picked({}, None, 0 if base is None else base, kept=kept)
     with container:
         sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
         picked.sar = Fraction(sar) if sar else None
@@ -213,7 +233,8 @@ def _decode(path: Path, threads: int, runs_: list[_Run], timeout: float, base: i
 def _decode_run(container, stream, clock, run, picked, base, deadline, path) -> bool:
     """One run; True when it reached the end of the video."""
     prev, prev_r = None, 0
-    for frame in _frames(container, stream, deadline, path):
+    for frame in _frames(container, stream, deadline, path, picked.kept):
+        picked.decoded += 1
         if frame.pts is None or (prev is None and run.seek is not None and not frame.key_frame):
             continue  # before the first keyframe after a seek: not decoded from a clean start
         r = clock.second(frame.pts)
@@ -227,8 +248,9 @@ def _decode_run(container, stream, clock, run, picked, base, deadline, path) -> 
         if r <= prev_r:
             prev = frame
             continue
-        for k in range(max(prev_r - picked.base, run.first), min(r - picked.base, run.last + 1)):
-            picked.frames[k] = prev
+        picked.keep(
+            prev, range(max(prev_r - picked.base, run.first), min(r - picked.base, run.last + 1))
+        )
         prev, prev_r = frame, r
         if r - picked.base > run.last:
             return False
@@ -239,8 +261,7 @@ def _decode_run(container, stream, clock, run, picked, base, deadline, path) -> 
     step = Fraction(1, 1) / Fraction(stream.average_rate or stream.guessed_rate or 30)
     duration = prev.duration * clock.time_base if prev.duration else step
     picked.end = round_half_away(clock.seconds(prev.pts) + duration) - 1 - picked.base
-    for k in range(max(prev_r - picked.base, run.first), picked.end + 1):
-        picked.frames[k] = prev
+    picked.keep(prev, range(max(prev_r - picked.base, run.first), picked.end + 1))
     return True
 
 
@@ -403,6 +424,7 @@ class SpanFrames:
     last: int  # last frame index: len(frames_at_1fps(path, max(needed) + 1)) - 1
     plan: SpanPlan
     fallback: str = ""  # why the one-pass reference method ran instead, if it did
+    frames_decoded: int = 0  # frames the decoder gave in the pass that delivered `frames`
 
     @property
     def decoded_seconds(self) -> float:
@@ -423,11 +445,14 @@ def frames_at_seconds(
     index: VideoIndex | None = None,
     seek_cost: float | None = None,
     one_pass_share: float = ONE_PASS_SHARE,
+    drop_unkept: bool = True,
 ) -> SpanFrames:
     """JPEG frames (1 fps numbering) of the needed seconds, decoding only the runs holding them.
 
     Seconds past the end of the video give its last frame, as in the one-pass method. `timeout`
     bounds the whole decode of the file (a damaged file becomes a VideoError, never a hang).
+    `drop_unkept` lets the decoder skip the frames nothing refers to and fps=1 cannot keep; if
+    the decoder then gives anything the index did not promise, one pass without it decides.
     """
     path = _checked(path)
     index = index or index_video(path, timeout=timeout)
@@ -438,7 +463,8 @@ def frames_at_seconds(
         for s in plan.segments
     ]
     try:
-        picked = _decode(path, threads, todo, timeout, base=0 if not plan.one_pass else None)
+        kept = index.kept_stamps if drop_unkept and index.kept_stamps else None
+        picked = _decode(path, threads, todo, timeout, 0 if not plan.one_pass else None, kept)
         result = _assemble(path, plan, picked, gamma, size, quality)
     except _Missed:
         result = None
@@ -450,7 +476,8 @@ def frames_at_seconds(
     result = _assemble(path, plan, picked, gamma, size, quality)
     if result is None:
         raise VideoError(f"{path}: frames of seconds {list(plan.needed)[:5]} could not be decoded")
-    return SpanFrames(result.frames, result.last, plan, "the span decode missed promised seconds")
+    missed = "the span decode missed promised seconds"
+    return SpanFrames(result.frames, result.last, plan, missed, result.frames_decoded)
 
 
 def _assemble(path, plan: SpanPlan, picked: _Picked, gamma, size, quality) -> SpanFrames | None:
@@ -460,7 +487,8 @@ def _assemble(path, plan: SpanPlan, picked: _Picked, gamma, size, quality) -> Sp
     if picked.base != 0 and not plan.one_pass or not keep <= picked.frames.keys():
         return None
     chosen = _Picked({k: picked.frames[k] for k in keep}, picked.end, picked.base, picked.sar)
-    return SpanFrames(_encode_all(path, chosen, gamma, size, quality), last, plan)
+    frames = _encode_all(path, chosen, gamma, size, quality)
+    return SpanFrames(frames, last, plan, frames_decoded=picked.decoded)
 
 
 # ---------------------------------------------------------------- JPEG helpers

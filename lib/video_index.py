@@ -75,6 +75,10 @@ class VideoIndex:
     max_gap: float  # longest step between consecutive frames in display order
     frames: int
     codec: str = ""
+    # Stream timestamps of the frames the fps=1 rule can keep - the last of each second - and
+    # of the first: the decoder may drop every other frame that no frame refers to. Empty for
+    # streams without reordered (B-) frames.
+    kept_stamps: frozenset[int] = frozenset()
 
     @property
     def decode_cpu_per_second(self) -> float:
@@ -106,6 +110,7 @@ def read_index(container, stream, path: str) -> VideoIndex:
     """The index of `stream` from its packets (demuxing only); ValueError if it has none."""
     clock = Clock.of(container, stream)
     times: list[float] = []
+    stamps: list[int] = []
     keys: list[tuple[float, int]] = []
     end = -math.inf
     step = 1 / float(stream.average_rate or stream.guessed_rate or 30)
@@ -115,6 +120,7 @@ def read_index(container, stream, path: str) -> VideoIndex:
             continue
         t = float(clock.seconds(ts))
         times.append(t)
+        stamps.append(ts)
         end = max(end, t + (float(packet.duration * clock.time_base) if packet.duration else step))
         if packet.is_keyframe:
             keys.append((t, ts))
@@ -129,7 +135,19 @@ def read_index(container, stream, path: str) -> VideoIndex:
         key_stamps=tuple(ts for _, ts in keys),
         max_gap=max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0),
         frames=len(times), codec=stream.codec_context.codec.canonical_name,
+        kept_stamps=_last_of_each_second(stamps, clock),
     )  # fmt: skip
+
+
+def _last_of_each_second(stamps: list[int], clock: Clock) -> frozenset[int]:
+    """The first stamp, the last, and each one whose successor is filed under a later second;
+    empty when frames are stored in display order (no B-frames: nothing to drop)."""
+    if all(a < b for a, b in zip(stamps, stamps[1:], strict=False)):
+        return frozenset()
+    stamps = sorted(stamps)
+    seconds = [clock.second(ts) for ts in stamps]
+    last = {ts for ts, s, after in zip(stamps, seconds, seconds[1:], strict=False) if after > s}
+    return frozenset(last | {stamps[0], stamps[-1]})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.video import VideoError, ffmpeg_exe, frames_at_1fps, probe
+from lib.video import VideoError, ffmpeg_exe, frames_at_1fps, frames_at_seconds, index_video, probe
 
 SHARED_CLIPS = Path(__file__).resolve().parents[3] / "shared" / "data" / "real-videos"
 
@@ -74,11 +74,21 @@ def test_real_camera_trap_clips_probe_and_decode():
     clips = sorted(p for p in SHARED_CLIPS.rglob("*") if p.is_file() and p.suffix.lower() in
                    (".avi", ".mp4", ".asf"))  # fmt: skip
     assert len(clips) >= 20
-    failures = {}
+    failures, dropped = {}, 0
     for clip in clips:
         try:
             info = probe(clip)
-            assert len(frames_at_1fps(clip, 1000)) >= int(info.duration) - 1
+            reference = frames_at_1fps(clip, 1000)
+            assert len(reference) >= int(info.duration) - 1
         except VideoError as exc:
             failures[str(clip)] = str(exc)
+            continue
+        needed = [*range(1, len(reference), 3), len(reference) + 2]  # seeks, drops, the end
+        got = frames_at_seconds(clip, needed, seek_cost=0, one_pass_share=9)
+        assert not got.fallback, clip
+        assert [got.frames[min(k, got.last)] for k in needed] == [
+            reference[min(k, len(reference) - 1)] for k in needed
+        ], clip
+        dropped += got.frames_decoded < index_video(clip).frames
     assert not failures
+    assert dropped >= 3  # the clips with B-frames (H.264 High profile) decode fewer frames

@@ -4,13 +4,14 @@ them on real quick runs): tables equal the files, index links resolve, plots sur
 import base64
 import io
 import json
+import subprocess
 
 import nbformat
 import pandas as pd
 import pytest
 from helpers import report_checks
 
-from lib import reports, results
+from lib import reports, results, runs
 
 
 def _chimpact_runs(root):
@@ -140,3 +141,21 @@ def test_error_outputs_are_found(tmp_path):
 @pytest.mark.parametrize("text, shown", [("a\rb\rc\n", "c\n"), ("x\n\ry\r", "x\ny"), ("", "")])
 def test_final_text_keeps_what_a_terminal_shows(text, shown):
     assert reports.final_text(text) == shown
+
+
+def test_a_run_is_dirty_for_edited_code_but_not_for_the_generated_pages(tmp_path):
+    """run_all.sh rewrites README.md and docs/results-*.md after the first track: the second
+    track's run must still name the clean commit, and any other edit must show."""
+    (tmp_path / "docs").mkdir()
+    for name in ("README.md", "docs/results-chimpact.md", "docs/guide.md", "lib.py"):
+        (tmp_path / name).write_text("one\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    (tmp_path / "README.md").write_text("two\n")
+    (tmp_path / "docs/results-chimpact.md").write_text("two\n")
+    assert runs.git_commit(tmp_path) == head.strip()
+    (tmp_path / "docs/guide.md").write_text("two\n")
+    assert runs.git_commit(tmp_path) == head.strip() + "-dirty"

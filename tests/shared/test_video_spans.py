@@ -116,6 +116,20 @@ def test_spans_give_the_one_pass_frames(video):
     assert seeks >= 3  # the sets really exercised seeking, not only decodes from the start
 
 
+def test_frames_nothing_refers_to_are_not_decoded(video):
+    """At 30 fps the decoder drops the B-frames fps=1 cannot keep; at 1 fps every frame is kept."""
+    path, reference = video
+    needed = [*range(0, 9), 14, 15, 200]
+    dropping = frames_at_seconds(path, needed, seek_cost=0, one_pass_share=9)
+    decoding_all = frames_at_seconds(path, needed, seek_cost=0, one_pass_share=9, drop_unkept=False)
+    _check(dropping, needed, reference)
+    _check(decoding_all, needed, reference)
+    if "30fps" in path.name:
+        assert dropping.frames_decoded < 0.9 * decoding_all.frames_decoded
+    else:
+        assert dropping.frames_decoded == decoding_all.frames_decoded
+
+
 def test_one_pass_mode_gives_the_one_pass_frames(video):
     path, reference = video
     needed = [0, 2, 3, 7, 11, 500]
