@@ -166,12 +166,12 @@ class _Picked:
     end: int | None  # last output second, when the decode reached the end of the video
     base: int  # the fps filter's first output second
     sar: Fraction | None = None  # the stream's sample aspect ratio (the JFIF header's)
-    kept: frozenset[int] | None = None  # timestamps the decoder must not drop (None: drop none)
+    kept: frozenset[int] = frozenset()  # timestamps the decoder must not drop (empty: drop none)
     decoded: int = 0  # frames the decoder gave
 
     def keep(self, frame: av.VideoFrame, seconds: range) -> None:
         """`frame` for these output seconds; _Missed if the decoder could have dropped it."""
-        if seconds and self.kept is not None and frame.pts not in self.kept:
+        if seconds and self.kept and frame.pts not in self.kept:
             raise _Missed
         for k in seconds:
             self.frames[k] = frame
@@ -182,11 +182,11 @@ class _Missed(Exception):
     promise: the one-pass decode decides instead."""
 
 
-def _frames(container, stream, deadline: float, path: Path, kept: frozenset[int] | None = None):
+def _frames(container, stream, deadline: float, path: Path, kept: frozenset[int] = frozenset()):
     """Decoded frames in display order from the current position; stops at the end or at a
     read error (as ffmpeg does), raises VideoError past the deadline. With `kept`, the decoder
     drops the frames no other frame refers to unless their timestamp is in it (H.264 and HEVC
-    non-reference pictures, MPEG-4 B-frames): about half the frames of a camera's H.264."""
+    non-reference pictures, MPEG-4 B-frames): up to half the frames of a camera's H.264."""
     packets = container.demux(stream)
     ctx, dropping = stream.codec_context, False
     while True:
@@ -198,7 +198,7 @@ def _frames(container, stream, deadline: float, path: Path, kept: frozenset[int]
             packet = None  # a damaged tail: decode what was read, as ffmpeg does
         if time.monotonic() > deadline:
             raise VideoError(f"{path}: decoding did not finish within the time limit")
-        if kept is not None:
+        if kept:
             drop = packet is not None and packet.pts is not None and packet.pts not in kept
             if drop != dropping:
                 ctx.skip_frame, dropping = ("NONREF" if drop else "DEFAULT"), drop
@@ -211,7 +211,7 @@ def _frames(container, stream, deadline: float, path: Path, kept: frozenset[int]
 
 
 def _decode(path: Path, threads: int, runs_: list[_Run], timeout: float, base: int | None,
-            kept: frozenset[int] | None = None):  # fmt: skip
+            kept: frozenset[int] = frozenset()):  # fmt: skip
     """Decode the runs in order and keep, for each needed output second, the frame fps=1 keeps.
     With `kept` (the index's `kept_stamps`) the decoder drops frames that cannot be kept, and
     a kept frame whose timestamp is not in it raises _Missed: the index and decoder disagree."""
@@ -463,7 +463,7 @@ def frames_at_seconds(
         for s in plan.segments
     ]
     try:
-        kept = index.kept_stamps if drop_unkept and index.kept_stamps else None
+        kept = index.kept_stamps if drop_unkept else frozenset()
         picked = _decode(path, threads, todo, timeout, 0 if not plan.one_pass else None, kept)
         result = _assemble(path, plan, picked, gamma, size, quality)
     except _Missed:
