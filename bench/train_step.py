@@ -9,10 +9,12 @@ alternated within each repetition so that a slow spell on a shared machine hits 
 Then the demo model's step per kernel setting, each in a fresh process (TensorFlow reads them
 at start): `native` (oneDNN on, every instruction set the CPU has), `avx2` (oneDNN capped with
 `ONEDNN_MAX_CPU_ISA=AVX2`, what an AVX2-only CPU runs; oneDNN's verbose log is read back to
-show the cap took) and `tf_kernels_avx2` (`TF_ENABLE_ONEDNN_OPTS=0` under the same cap:
-TensorFlow's own convolutions, im2col and oneDNN's plain GEMM, which TensorFlow picks by itself
-on CPUs without AVX512_VNNI, BF16 or AMX), for both downsampling layouts of the small CNN
-(`stride`, the default, and `pool`, conv + max-pool).
+show the cap took) for each downsampling layout of the small CNN (`pool_first`, the demo's:
+max-pool then conv; `pool`, conv then max-pool, the first demo model; `stride`), and
+`tf_kernels_avx2` (`TF_ENABLE_ONEDNN_OPTS=0` under the same cap: TensorFlow's own convolutions,
+im2col and oneDNN's plain GEMM, which TensorFlow picks by itself on CPUs without AVX512_VNNI,
+BF16 or AMX) for the first demo model: what an AVX2-only CPU ran before, the baseline of the
+ratios.
 
     python -m bench.train_step [--quick]
 """
@@ -174,13 +176,15 @@ KERNELS: dict[str, dict[str, str]] = {
     "avx2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2"},
     "tf_kernels_avx2": {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"},
 }
-LAYOUTS = ("stride", "pool")
+LAYOUTS = ("pool_first", "pool", "stride")
+BASELINE = "tf_kernels_avx2.pool"  # the demo's step on an AVX2-only CPU before any of this
+SETTINGS = (BASELINE, *(f"{k}.{lay}" for k in ("avx2", "native") for lay in LAYOUTS))
 
 
 def kernels(quick: bool) -> dict[str, Any]:
     """The demo model's step per kernel setting and layout, settings alternated per repetition;
-    ratios against the conv + max-pool layout on TensorFlow's own kernels (the demo's step on an
-    AVX2-only CPU before oneDNN was turned on there) and under the AVX2 cap."""
+    `speedup_over_baseline` is the baseline's step time over each setting's (the demo's step on
+    an AVX2-only CPU before oneDNN was turned on there and the layout changed)."""
     runs, isa = _quick_runs() if quick else _timed_runs(reps=2)
     out: dict[str, Any] = {}
     for name, got in runs.items():
@@ -190,12 +194,15 @@ def kernels(quick: bool) -> dict[str, Any]:
             "first_step_s": statistics.median(r["first_step_s"] for r in got),
             "isa": isa[name.split(".")[0]],
         }
-    step = {name: r["step_s"] for name, r in out.items()}
-    out["avx2_pool_over_stride_step"] = step["avx2.pool"] / step["avx2.stride"]
-    out["tf_kernels_pool_over_avx2_stride_step"] = (
-        step["tf_kernels_avx2.pool"] / step["avx2.stride"]
-    )
-    out["native_pool_over_stride_step"] = step["native.pool"] / step["native.stride"]
+    base = out[BASELINE]
+    out["speedup_over_baseline"] = {
+        name: {
+            "step": base["step_s"] / out[name]["step_s"],
+            "cpu": base["cpu_ms_per_seq"] / out[name]["cpu_ms_per_seq"],
+        }
+        for name in SETTINGS
+        if name != BASELINE
+    }
     return out
 
 
@@ -205,7 +212,7 @@ Runs = dict[str, list[dict[str, Any]]]
 def _timed_runs(reps: int) -> tuple[Runs, dict[str, str]]:
     """Each setting and layout timed in its own process with oneDNN's verbose log off (it costs
     time per op), and the instruction set probed in separate processes."""
-    runs: Runs = {f"{k}.{lay}": [] for k in KERNELS for lay in LAYOUTS}
+    runs: Runs = {name: [] for name in SETTINGS}
     for rep in range(reps):
         order = list(runs) if rep % 2 == 0 else list(reversed(runs))
         for name in order:
@@ -217,14 +224,15 @@ def _timed_runs(reps: int) -> tuple[Runs, dict[str, str]]:
 
 def _quick_runs() -> tuple[Runs, dict[str, str]]:
     """One process per setting, verbose log on: the probe convolution first (so the log's first
-    primitive is it), then both layouts' tiny steps. The numbers only show the code runs."""
+    primitive is it), then its layouts' tiny steps. The numbers only show the code runs."""
     runs: Runs = {}
     isa: dict[str, str] = {}
     for kernel in KERNELS:
-        calls = "; ".join(f"child({layout!r}, True)" for layout in LAYOUTS)
+        names = [n for n in SETTINGS if n.split(".")[0] == kernel]
+        calls = "; ".join(f"child({n.split('.')[1]!r}, True)" for n in names)
         lines = _run_child(kernel, f"{PROBE}; from bench.train_step import child; {calls}", True)
-        for layout, got in zip(LAYOUTS, _json_lines(lines), strict=True):
-            runs[f"{kernel}.{layout}"] = [got]
+        for name, got in zip(names, _json_lines(lines), strict=True):
+            runs[name] = [got]
         isa[kernel] = _isa(lines)
     return runs, isa
 
@@ -304,13 +312,12 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("train_step.default_form", f"{result['default_form']} ({result['faster_form']} is faster)")
     )
     k = result["kernels"]
-    for name in (f"{kern}.{lay}" for kern in KERNELS for lay in LAYOUTS):
+    for name in SETTINGS:
+        gain = k["speedup_over_baseline"].get(name)
+        versus = f"; {gain['step']:.2f}x the baseline ({gain['cpu']:.2f}x by CPU)" if gain else ""
         rows.append((f"train_step.kernels.{name}",
                      f"{k[name]['step_s'] * 1000:.0f} ms/step, {k[name]['cpu_ms_per_seq']:.2f} "
-                     f"CPU-ms/seq ({k[name]['isa']})"))  # fmt: skip
-    for ratio in ("avx2_pool_over_stride_step", "tf_kernels_pool_over_avx2_stride_step",
-                  "native_pool_over_stride_step"):  # fmt: skip
-        rows.append((f"train_step.kernels.{ratio}", f"{k[ratio]:.2f}x"))
+                     f"CPU-ms/seq ({k[name]['isa']}){versus}"))  # fmt: skip
     for layout, p in result["parts"].items():
         text = (
             f"CNN {p['cnn_cpu_ms_per_seq']:.2f} + head {p['head_cpu_ms_per_seq']:.2f} of "

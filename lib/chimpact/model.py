@@ -14,6 +14,8 @@ from keras import layers
 
 from lib.chimpact.model_config import ModelConfig
 
+DOWNSAMPLING = ("pool_first", "pool", "stride")
+
 
 def _small_cnn(
     size: int,
@@ -24,11 +26,14 @@ def _small_cnn(
 ) -> keras.Model:
     """A light CNN for CPU demos: 4 conv layers with batch norm, then a pooled feature vector.
 
-    Each layer halves the map. `downsample="pool"` convolves at full resolution and then
-    max-pools; `"stride"` uses stride-2 convolutions instead, a quarter of the multiply-adds in
-    the three later layers for the same map sizes and half the time of a demo training step,
-    but on the demo it lost the write-up's finding that gamma-corrected full videos beat the
-    downsampled ones on overexposed videos (docs/benchmarks.md), so it is not the default.
+    A strided stem, then three blocks that each halve the map, by `downsample`:
+    - `"pool_first"` (the demo's): max-pool, then convolve the half-size map. A quarter of the
+      multiply-adds of `"pool"` and a third of its training step under an AVX2 cap, and it
+      keeps the write-up's gamma finding on the demo (docs/benchmarks.md): the max-pool keeps
+      each small bright or dark detail the previous layer found, wherever it was.
+    - `"pool"`: convolve at full size, then max-pool (the first demo model; its bundles load).
+    - `"stride"`: stride-2 convolutions, as cheap as `"pool_first"`, but each output sees only
+      every other position; on the demo it lost the gamma finding.
 
     With `pool="flatten"` the last (size/16)^2 map is kept with its layout: where the animal
     touches the ground is the strongest distance cue in a fixed camera view, and global average
@@ -38,17 +43,21 @@ def _small_cnn(
     """
     if pool not in ("flatten", "avg"):
         raise ValueError(f"small_pool must be 'flatten' or 'avg', got {pool!r}")
-    if downsample not in ("stride", "pool"):
-        raise ValueError(f"small_downsample must be 'stride' or 'pool', got {downsample!r}")
+    if downsample not in DOWNSAMPLING:
+        raise ValueError(
+            f"small_downsample must be one of {', '.join(DOWNSAMPLING)}, got {downsample!r}"
+        )
     inp = keras.Input((size, size, channels))
     x = inp
-    # a strided stem, then three blocks: the last map is size/16 on a side
     for i, filters in enumerate((16, 24, 48, 64)):
-        stride = 2 if i == 0 or downsample == "stride" else 1
+        stem = i == 0
+        if downsample == "pool_first" and not stem:
+            x = layers.MaxPooling2D(2)(x)
+        stride = 2 if stem or downsample == "stride" else 1
         x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization(momentum=bn_momentum)(x)
         x = layers.Activation("relu")(x)
-        if stride == 1:
+        if downsample == "pool" and not stem:
             x = layers.MaxPooling2D(2)(x)
     if pool == "avg":
         x = layers.Conv2D(96, 3, padding="same", activation="relu")(x)

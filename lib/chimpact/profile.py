@@ -35,7 +35,12 @@ class ChimpactProfile:
 
 # the small CNN the demo and quick profiles train on two CPU cores (lib.chimpact.model)
 _CPU_MODEL = ModelConfig(
-    backbone="small", backbone_weights=None, small_bn_momentum=0.9, motion=True, standardize=True
+    backbone="small",
+    backbone_weights=None,
+    small_bn_momentum=0.9,
+    small_downsample="pool_first",
+    motion=True,
+    standardize=True,
 )
 
 PROFILES = {

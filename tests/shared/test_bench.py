@@ -69,14 +69,16 @@ def test_train_step_and_infer_sections_shape(results):
         for form in ("folded", "time_distributed"):
             assert _positive(case[form]["seq_per_s"]) and _positive(case[form]["first_step_s"])
     kernels = t["kernels"]
-    for name in ("native.stride", "native.pool", "avx2.stride", "avx2.pool",
-                 "tf_kernels_avx2.pool"):  # fmt: skip
+    layouts = ("pool_first", "pool", "stride")
+    names = ["tf_kernels_avx2.pool", *(f"{k}.{lay}" for k in ("native", "avx2") for lay in layouts)]
+    for name in names:
         assert _positive(kernels[name]["step_s"]) and _positive(kernels[name]["cpu_ms_per_seq"])
     if "avx2" in results[0]["machine"]["cpu_flags"]:
-        assert kernels["avx2.stride"]["isa"].startswith("Intel AVX2;")  # the cap took
-        assert "convolution" in kernels["avx2.stride"]["isa"]
+        assert kernels["avx2.pool_first"]["isa"].startswith("Intel AVX2;")  # the cap took
+        assert "convolution" in kernels["avx2.pool_first"]["isa"]
         assert "gemm" in kernels["tf_kernels_avx2.pool"]["isa"]  # TensorFlow's im2col + GEMM
-    assert _positive(kernels["tf_kernels_pool_over_avx2_stride_step"])
+    assert set(kernels["speedup_over_baseline"]) == set(names[1:])
+    assert all(_positive(g["step"]) for g in kernels["speedup_over_baseline"].values())
     i = results[0]["infer"]
     assert _positive(i["run_total_s"]) and _positive(i["model_seq_per_s"]["median"])
     assert set(i["variants_total_s"]) == {"ours", "per_fold_models", "before"}
