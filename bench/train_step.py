@@ -29,6 +29,7 @@ import sys
 from typing import Any
 
 from bench import common
+from lib.chimpact.model_config import DOWNSAMPLING
 
 
 def _cases(quick: bool) -> dict[str, tuple[Any, int]]:
@@ -176,7 +177,7 @@ KERNELS: dict[str, dict[str, str]] = {
     "avx2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2"},
     "tf_kernels_avx2": {"TF_ENABLE_ONEDNN_OPTS": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"},
 }
-LAYOUTS = ("pool_first", "pool", "stride")
+LAYOUTS = DOWNSAMPLING
 BASELINE = "tf_kernels_avx2.pool"  # the demo's step on an AVX2-only CPU before any of this
 SETTINGS = (BASELINE, *(f"{k}.{lay}" for k in ("avx2", "native") for lay in LAYOUTS))
 

@@ -12,9 +12,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from lib.chimpact.model_config import ModelConfig
-
-DOWNSAMPLING = ("pool_first", "pool", "stride")
+from lib.chimpact.model_config import DOWNSAMPLING, ModelConfig
 
 
 def _small_cnn(
@@ -28,7 +26,7 @@ def _small_cnn(
 
     A strided stem, then three blocks that each halve the map, by `downsample`:
     - `"pool_first"` (the demo's): max-pool, then convolve the half-size map. A quarter of the
-      multiply-adds of `"pool"` and a third of its training step under an AVX2 cap, and it
+      multiply-adds of `"pool"` and half the CPU of its training step under an AVX2 cap, and it
       keeps the write-up's gamma finding on the demo (docs/benchmarks.md): the max-pool keeps
       each small bright or dark detail the previous layer found, wherever it was.
     - `"pool"`: convolve at full size, then max-pool (the first demo model; its bundles load).

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# the small CNN's ways to halve its map after the stem (lib.chimpact.model._small_cnn)
+DOWNSAMPLING = ("pool_first", "pool", "stride")
+
 
 @dataclass(frozen=True)
 class ModelConfig:

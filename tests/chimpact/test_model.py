@@ -81,7 +81,8 @@ def test_the_downsampling_layouts_halve_the_map_where_they_say():
     """Each layout ends on the same (size/16)^2 map; pool_first convolves every block after the
     stem on the max-pooled half-size map, pool convolves at full size and pools after, stride
     does not pool."""
-    from lib.chimpact.model import DOWNSAMPLING, backbone
+    from lib.chimpact.model import backbone
+    from lib.chimpact.model_config import DOWNSAMPLING
 
     convs, pools = {}, {}
     for layout in DOWNSAMPLING:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from helpers import bench_runs
 
+from lib.chimpact.model_config import DOWNSAMPLING
+
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ["pipeline", "train_step", "infer"]  # bench/extract.py belongs to the extraction work
 
@@ -69,8 +71,10 @@ def test_train_step_and_infer_sections_shape(results):
         for form in ("folded", "time_distributed"):
             assert _positive(case[form]["seq_per_s"]) and _positive(case[form]["first_step_s"])
     kernels = t["kernels"]
-    layouts = ("pool_first", "pool", "stride")
-    names = ["tf_kernels_avx2.pool", *(f"{k}.{lay}" for k in ("native", "avx2") for lay in layouts)]
+    names = [
+        "tf_kernels_avx2.pool",
+        *(f"{k}.{lay}" for k in ("native", "avx2") for lay in DOWNSAMPLING),
+    ]
     for name in names:
         assert _positive(kernels[name]["step_s"]) and _positive(kernels[name]["cpu_ms_per_seq"])
     if "avx2" in results[0]["machine"]["cpu_flags"]:
