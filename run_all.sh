@@ -10,7 +10,7 @@ usage() {
   cat <<'USAGE'
 usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full] [--data DIR]
                     [--seed N] [--workers N] [--scheduler local|tcp://HOST:PORT]
-                    [--from NN] [--to NN] [--only NN]
+                    [--train-jobs N] [--from NN] [--to NN] [--only NN]
 
   --track    which track to run (default: all tracks that have notebooks)
   --profile  demo (default): the built-in demo; quick: smallest settings that still run every
@@ -21,13 +21,16 @@ usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full]
   --scheduler where stage 02's items run: local (a Dask LocalCluster on this machine) or
              tcp://HOST:PORT (a Dask cluster; see docs/cluster.md); default: this machine's
              processes, or $CAMTRAP_SCHEDULER
+  --train-jobs N  training runs trained at once (default: as many as the cores hold at the
+             profile's threads per run - the demo's runs take one core each; 1 on the full
+             profile); with more than one, each run's output goes to its 04_train.log
   --from NN  start at notebook NN (e.g. 02) - earlier stages' outputs are reused
   --to NN    stop after notebook NN (e.g. 03: the data stages only)
   --only NN  run only notebook NN
 USAGE
 }
 
-track=all profile=demo data="" seed=42 workers=0 from=00 to=99 only=""
+track=all profile=demo data="" seed=42 workers=0 train_jobs="" from=00 to=99 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --track) track="${2:?--track needs a value}"; shift 2 ;;
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="${2:?--seed needs a number}"; shift 2 ;;
     --workers) workers="${2:?--workers needs a number}"; shift 2 ;;
     --scheduler) export CAMTRAP_SCHEDULER="${2:?--scheduler needs local or tcp://HOST:PORT}"; shift 2 ;;
+    --train-jobs) train_jobs="${2:?--train-jobs needs a number}"; shift 2 ;;
     --from) from="${2:?--from needs a notebook number}"; shift 2 ;;
     --to) to="${2:?--to needs a notebook number}"; shift 2 ;;
     --only) only="${2:?--only needs a notebook number}"; shift 2 ;;
@@ -44,7 +48,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$profile" in demo|quick|full) ;; *) echo "run_all.sh: --profile must be demo, quick or full (got '$profile')" >&2; exit 2 ;; esac
-case "$seed$workers" in *[!0-9]*) echo "run_all.sh: --seed and --workers take whole numbers" >&2; exit 2 ;; esac
+case "$seed$workers$train_jobs" in *[!0-9]*) echo "run_all.sh: --seed, --workers and --train-jobs take whole numbers" >&2; exit 2 ;; esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -87,6 +91,48 @@ execute() {
   echo "   done in $((SECONDS - start)) s"
 }
 
+# train_runs TRACK NOTEBOOK: every planned run, `jobs` at once; with more than one, each run's
+# papermill output goes to its own log and one line says when it ends; after a failure no new
+# run starts, the running ones finish (a rerun resumes the rest), and the run fails
+train_runs() {
+  local t="$1" nb="$2" name jobs run_id pid failed=""
+  name="$(basename "$nb")"
+  local -a run_ids
+  mapfile -t run_ids < <(python -m lib.runs list --track "$t" --profile "$profile")
+  jobs="${train_jobs:-$(python -m lib.runs jobs --track "$t" --profile "$profile")}"
+  if [ "$jobs" -le 1 ]; then
+    for run_id in "${run_ids[@]}"; do
+      mkdir -p "$runs_root/$t/$run_id"
+      execute "$nb" "$runs_root/$t/$run_id/$name" "$t" -p run_id "$run_id"
+    done
+    return
+  fi
+  echo "== $t/$name (profile $profile): ${#run_ids[@]} runs, $jobs at a time; each run's output in runs/$t/<run>/${name%.ipynb}.log"
+  local -A running=()
+  local start=$SECONDS ended=0
+  for run_id in "${run_ids[@]}" ""; do
+    while [ "${#running[@]}" -ge "$jobs" ] || { [ -z "$run_id" ] && [ "${#running[@]}" -gt 0 ]; }; do
+      local status=0
+      wait -n -p pid "${!running[@]}" || status=$?
+      ended=$((ended + 1))
+      if [ "$status" -eq 0 ]; then
+        echo "   [$ended/${#run_ids[@]}] ${running[$pid]} done ($((SECONDS - start)) s in)"
+      else
+        echo "run_all.sh: ${running[$pid]} failed; see $runs_root/$t/${running[$pid]}/${name%.ipynb}.log" >&2
+        failed=1
+      fi
+      unset "running[$pid]"
+    done
+    [ -z "$run_id" ] || [ -n "$failed" ] && continue
+    mkdir -p "$runs_root/$t/$run_id"
+    execute "$nb" "$runs_root/$t/$run_id/$name" "$t" -p run_id "$run_id" \
+      >"$runs_root/$t/$run_id/${name%.ipynb}.log" 2>&1 &
+    running[$!]="$run_id"
+  done
+  [ -z "$failed" ] || exit 1
+  echo "   all ${#run_ids[@]} runs done in $((SECONDS - start)) s"
+}
+
 start_all=$SECONDS
 for t in $tracks; do
   out_dir="$reports_root/$t/$profile"
@@ -98,11 +144,7 @@ for t in $tracks; do
     elif [[ "$num" < "$from" || "$num" > "$to" ]]; then continue; fi
     if [ "$name" = "04_train.ipynb" ]; then
       # one papermill run per run ID; the executed notebook lands in the run's own folder
-      run_ids="$(python -m lib.runs list --track "$t" --profile "$profile")"
-      for run_id in $run_ids; do
-        mkdir -p "$runs_root/$t/$run_id"
-        execute "$nb" "$runs_root/$t/$run_id/$name" "$t" -p run_id "$run_id"
-      done
+      train_runs "$t" "$nb"
     else
       execute "$nb" "$out_dir/$name" "$t"
     fi

@@ -1,10 +1,12 @@
-"""Run bookkeeping shared by the tracks: which run IDs a profile trains (read by run_all.sh and
-notebooks 05/06) and the git commit each run folder records."""
+"""Run bookkeeping shared by the tracks: which run IDs a profile trains and how many of them
+run_all.sh trains at once (read by run_all.sh and notebooks 05/06), and the git commit each run
+folder records."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +22,23 @@ def planned(track: str, profile: str) -> list[str]:
     paths.check_track(track)
     prof = profiles.get(profile, track)
     return importlib.import_module(f"lib.{track}.runid").planned(prof.runs)
+
+
+RUN_MEMORY = 3 << 30  # bytes one CPU training run may need (a demo run peaks near 1 GiB)
+
+
+def side_by_side(track: str, profile: str, cores: int | None = None) -> int:
+    """How many of `profile`'s runs run_all.sh trains at once: one when the profile leaves
+    TensorFlow its default threads (every core for one run, or one accelerator), else as many
+    as the cores hold at the profile's `train_threads` each, within the memory there is and
+    the runs there are."""
+    prof = profiles.get(profile, track)
+    threads = getattr(prof, "train_threads", 0)  # a track whose profiles never pin threads
+    if threads <= 0:
+        return 1
+    cores = cores or len(os.sched_getaffinity(0))
+    memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return max(1, min(cores // threads, memory // RUN_MEMORY, len(planned(track, profile))))
 
 
 def finished(track: str, run_ids: list[str], ctx: profiles.Context) -> list[str]:
@@ -82,11 +101,14 @@ def git_commit(root: Path = paths.ROOT) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.runs", description=__doc__)
-    parser.add_argument("command", choices=["list"])
+    parser.add_argument("command", choices=["list", "jobs"])
     parser.add_argument("--track", required=True)
     parser.add_argument("--profile", default="demo")
     args = parser.parse_args(argv)
-    print("\n".join(planned(args.track, args.profile)))
+    if args.command == "jobs":
+        print(side_by_side(args.track, args.profile))
+    else:
+        print("\n".join(planned(args.track, args.profile)))
     return 0
 
 

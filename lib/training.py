@@ -2,6 +2,7 @@
 
 - `select_strategy`: TPU, several GPUs, several workers, or the default device - chosen from what
   the machine has (or forced by name), with the matching mixed-precision policy.
+- `pin_threads`: the TensorFlow thread count a profile trains on, set before the first op.
 - `fit`: one fold's training with the write-up's callbacks; it resumes after an interruption
   (BackupAndRestore) and keeps the best checkpoint across the interruption. Both the backup and
   the best weights are replaced atomically, so a kill at any moment leaves either the previous
@@ -17,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +36,32 @@ def _has_tpu() -> bool:
         bool(os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR"))
         or Path("/dev/accel0").exists()
     )
+
+
+def pin_threads(threads: int) -> None:
+    """Train on `threads` intra- and inter-op threads (0: leave TensorFlow's default).
+
+    TensorFlow fixes its thread pools at its first op, so this must come before any. A kernel
+    that already ran TensorFlow with other pools keeps them: that is warned about, not an
+    error, since its numbers only differ from a fresh process's in the last digits.
+    """
+    if threads <= 0:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        current = (
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
+        )
+        if current != (threads, threads):
+            warnings.warn(
+                f"TensorFlow already started on {current[0] or 'all'} intra-op threads in this "
+                f"process; the profile trains on {threads}, so this run's numbers may differ "
+                "from ./run_all.sh's in the last digits (restart the kernel to match them)",
+                stacklevel=2,
+            )
 
 
 def select_strategy(kind: str = "auto") -> tf.distribute.Strategy:

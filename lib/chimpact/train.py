@@ -76,6 +76,7 @@ def resolve(run_id: str, ctx: profiles.Context) -> dict:
             "epochs": prof.epochs,
             "batch_size": prof.batch_size,
             "learning_rate": prof.learning_rate,
+            "threads": prof.train_threads,  # the numbers' last digits depend on it
             "n_splits": manifest["config"]["n_splits"],
             "folds_grouped_by": manifest["config"]["group_by"],
             # every fold reads every train shard (to train on or to pick its best epoch by), so
@@ -206,6 +207,7 @@ def train_run(
     labels = ctx_labels(ctx)  # CV is scored on these: the records must hold the same ones
     runs.start(out, config)
 
+    training.pin_threads(ctx.profile.train_threads)
     strategy = training.select_strategy(strategy_kind)
     precision = training.set_precision(strategy)
     spec = runid.parse(run_id)

@@ -26,17 +26,28 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
 
     run_ids = runs.planned("chimpact", "quick")
     assert len(run_ids) == 2 and {r.split("-")[3] for r in run_ids} == {"down", "full"}
+    # run_all.sh trains both runs side by side, one TensorFlow thread each
+    train = subprocess.run(
+        ["./run_all.sh", "--track", "chimpact", "--profile", "quick", "--data", str(tiny_chimpact),
+         "--only", "04", "--train-jobs", "2"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "CAMTRAP_REPORTS": str(tmp_path / "run_all")},
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-4000:]
+    assert "2 runs, 2 at a time" in train.stdout and "all 2 runs done" in train.stdout
     for run_id in run_ids:
         out = tmp_path / "runs" / "chimpact" / run_id
-        out.mkdir(parents=True)
-        execute("04_train.ipynb", out / "04_train.ipynb", "-p", "run_id", run_id)
+        assert "Epoch 2/2" in (out / "04_train.ipynb").read_text()
+        log = (out / "04_train.log").read_text()  # papermill's own output, kept per run
+        assert f"-p run_id {run_id} ->" in log and "done in" in log
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["run_id"] == run_id and metrics["cv_mae"] > 0
         assert len(metrics["fold_mae"]) == 3
         oof = pd.read_csv(out / "oof.csv")
         assert not oof.duplicated(["video_id", "time"]).any() and oof["pred"].notna().all()
         config = json.loads((out / "config.json").read_text())
-        assert config["profile"] == "quick" and config["git_commit"]
+        assert config["profile"] == "quick" and config["git_commit"] and config["threads"] == 1
     execute("05_infer.ipynb", reports / "05_infer.ipynb")
     execute("06_ensemble.ipynb", reports / "06_ensemble.ipynb")
 
