@@ -113,7 +113,7 @@ train_runs() {
   for run_id in "${run_ids[@]}" ""; do
     while [ "${#running[@]}" -ge "$jobs" ] || { [ -z "$run_id" ] && [ "${#running[@]}" -gt 0 ]; }; do
       local status=0
-      wait -n -p pid "${!running[@]}" || status=$?
+      wait -n -p "pid" "${!running[@]}" || status=$?
       ended=$((ended + 1))
       if [ "$status" -eq 0 ]; then
         echo "   [$ended/${#run_ids[@]}] ${running[$pid]} done ($((SECONDS - start)) s in)"

@@ -24,21 +24,34 @@ def planned(track: str, profile: str) -> list[str]:
     return importlib.import_module(f"lib.{track}.runid").planned(prof.runs)
 
 
-RUN_MEMORY = 3 << 30  # bytes one CPU training run may need (a demo run peaks near 1 GiB)
+RUN_MEMORY = 3 << 30  # bytes allowed per CPU training run (a demo run held 1.3 GiB)
 
 
 def side_by_side(track: str, profile: str, cores: int | None = None) -> int:
     """How many of `profile`'s runs run_all.sh trains at once: one when the profile leaves
-    TensorFlow its default threads (every core for one run, or one accelerator), else as many
-    as the cores hold at the profile's `train_threads` each, within the memory there is and
-    the runs there are."""
+    TensorFlow its default threads (every core for one run, or one accelerator); one per core
+    when it pins them (`train_threads`: the small CPU model, whose step keeps about one core
+    busy whatever its threads), within the memory there is and the runs there are."""
     prof = profiles.get(profile, track)
     threads = getattr(prof, "train_threads", 0)  # a track whose profiles never pin threads
     if threads <= 0:
         return 1
-    cores = cores or len(os.sched_getaffinity(0))
-    memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return max(1, min(cores // threads, memory // RUN_MEMORY, len(planned(track, profile))))
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    room = available_memory() // RUN_MEMORY
+    return max(1, min(cores or 1, room, len(planned(track, profile))))
+
+
+def available_memory() -> int:
+    """Bytes the machine can give without swapping (MemAvailable: free memory and the page cache
+    it can drop), or all of its memory where /proc/meminfo is missing (macOS)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def finished(track: str, run_ids: list[str], ctx: profiles.Context) -> list[str]:

@@ -27,10 +27,11 @@ class ChimpactProfile:
     batch_size: int = 96
     learning_rate: float = 1e-3
     runs: str = "writeup"  # which run IDs run_all.sh trains: "writeup" (all 12) or "quick" (2)
-    # TensorFlow threads a run trains on; 0 = TensorFlow's default (every core, one run at a
-    # time). The small CPU model's step keeps about one core busy however many threads it is
-    # given, so run_all.sh trains runs side by side on one thread each; with one thread a
-    # run's numbers also no longer depend on how many cores the machine has.
+    # TensorFlow threads a run trains on; 0 = TensorFlow's default (one per core). The small
+    # CPU model's step keeps about one core busy however many threads it has, so run_all.sh
+    # trains such runs side by side, one per core (lib.runs.side_by_side); a fixed count also
+    # makes a run's numbers the same on any number of cores. Two: the numbers of TensorFlow's
+    # default on two cores, where the demo's published results were trained.
     train_threads: int = 0
 
     def demo_options(self) -> dict:
@@ -51,12 +52,12 @@ _CPU_MODEL = ModelConfig(
 PROFILES = {
     "quick": ChimpactProfile(
         name="quick", demo_videos=24, demo_max_duration=20, frame_size=None, n_splits=3,
-        shard_size=64, eda_sample=24, epochs=2, batch_size=16, runs="quick", train_threads=1,
+        shard_size=64, eda_sample=24, epochs=2, batch_size=16, runs="quick", train_threads=2,
         model=replace(_CPU_MODEL, image_size=48, lstm_units=32, dense_units=32),
     ),
     "demo": ChimpactProfile(
         name="demo", demo_videos=120, demo_max_duration=60, frame_size=None, n_splits=5,
-        shard_size=128, eda_sample=120, epochs=6, batch_size=32, train_threads=1,
+        shard_size=128, eda_sample=120, epochs=6, batch_size=32, train_threads=2,
         model=replace(_CPU_MODEL, image_size=64, lstm_units=128, dense_units=64),
     ),
     "full": ChimpactProfile(

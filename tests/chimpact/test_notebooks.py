@@ -26,7 +26,7 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
 
     run_ids = runs.planned("chimpact", "quick")
     assert len(run_ids) == 2 and {r.split("-")[3] for r in run_ids} == {"down", "full"}
-    # run_all.sh trains both runs side by side, one TensorFlow thread each
+    # run_all.sh trains both runs side by side, two TensorFlow threads each
     train = subprocess.run(
         ["./run_all.sh", "--track", "chimpact", "--profile", "quick", "--data", str(tiny_chimpact),
          "--only", "04", "--train-jobs", "2"],
@@ -47,7 +47,7 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
         oof = pd.read_csv(out / "oof.csv")
         assert not oof.duplicated(["video_id", "time"]).any() and oof["pred"].notna().all()
         config = json.loads((out / "config.json").read_text())
-        assert config["profile"] == "quick" and config["git_commit"] and config["threads"] == 1
+        assert config["profile"] == "quick" and config["git_commit"] and config["threads"] == 2
     execute("05_infer.ipynb", reports / "05_infer.ipynb")
     execute("06_ensemble.ipynb", reports / "06_ensemble.ipynb")
 
@@ -103,3 +103,29 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
     # what run_all.sh makes of the run: HTML reports, reports/index.html, docs/results-chimpact.md
     report_checks.check_reports(tmp_path, "chimpact", reports, env)
     report_checks.check_results_page(tmp_path, "chimpact", env)
+
+
+@pytest.mark.slow
+def test_run_all_names_each_training_run_that_failed_and_fails(tmp_path):
+    """Side by side, a failing run is named with its log, and run_all.sh stops with 1."""
+    import os
+
+    from lib import runs
+
+    data = tmp_path / "data"
+    data.mkdir()  # no CSVs: 04_train stops on its first cell, naming what is missing
+    env = {**os.environ, **{f"CAMTRAP_{k}": str(tmp_path / k.lower()) for k in
+                            ("RUNS", "WORK", "REPORTS", "SUBMISSIONS")}}  # fmt: skip
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(
+        ["./run_all.sh", "--track", "chimpact", "--profile", "quick", "--data", str(data),
+         "--only", "04", "--train-jobs", "2"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "all 2 runs done" not in proc.stdout
+    for run_id in runs.planned("chimpact", "quick"):
+        log = tmp_path / "runs" / "chimpact" / run_id / "04_train.log"
+        assert f"{run_id} failed; see {log}" in proc.stderr
+        assert "04_train.ipynb failed; the partly executed notebook is" in log.read_text()
