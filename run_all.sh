@@ -21,9 +21,9 @@ usage: ./run_all.sh [--track chimpact|serengeti|all] [--profile demo|quick|full]
   --scheduler where stage 02's items run: local (a Dask LocalCluster on this machine) or
              tcp://HOST:PORT (a Dask cluster; see docs/cluster.md); default: this machine's
              processes, or $CAMTRAP_SCHEDULER
-  --train-jobs N  training runs trained at once (default: as many as the cores hold at the
-             profile's threads per run - the demo's runs take one core each; 1 on the full
-             profile); with more than one, each run's output goes to its 04_train.log
+  --train-jobs N  training runs trained at once (default: one per core on the demo and quick
+             profiles, whose runs keep about one core busy each; 1 on the full profile);
+             with more than one, each run's output goes to its 04_train.log
   --from NN  start at notebook NN (e.g. 02) - earlier stages' outputs are reused
   --to NN    stop after notebook NN (e.g. 03: the data stages only)
   --only NN  run only notebook NN
@@ -107,7 +107,7 @@ train_runs() {
     done
     return
   fi
-  echo "== $t/$name (profile $profile): ${#run_ids[@]} runs, $jobs at a time; each run's output in runs/$t/<run>/${name%.ipynb}.log"
+  echo "== $t/$name (profile $profile): ${#run_ids[@]} runs, $jobs at a time; each run's output in $runs_root/$t/<run>/${name%.ipynb}.log"
   local -A running=()
   local start=$SECONDS ended=0
   for run_id in "${run_ids[@]}" ""; do
