@@ -106,17 +106,13 @@ def test_quick_profile_runs_every_chimpact_notebook(tiny_chimpact, tmp_path, not
 
 
 @pytest.mark.slow
-def test_run_all_names_each_training_run_that_failed_and_fails(tmp_path):
+def test_run_all_names_each_training_run_that_failed_and_fails(tmp_path, notebook_runner):
     """Side by side, a failing run is named with its log, and run_all.sh stops with 1."""
-    import os
-
     from lib import runs
 
-    data = tmp_path / "data"
+    data = tmp_path / "empty"
     data.mkdir()  # no CSVs: 04_train stops on its first cell, naming what is missing
-    env = {**os.environ, **{f"CAMTRAP_{k}": str(tmp_path / k.lower()) for k in
-                            ("RUNS", "WORK", "REPORTS", "SUBMISSIONS")}}  # fmt: skip
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env = {**notebook_runner("chimpact", data).env, "CAMTRAP_REPORTS": str(tmp_path / "reports")}
     proc = subprocess.run(
         ["./run_all.sh", "--track", "chimpact", "--profile", "quick", "--data", str(data),
          "--only", "04", "--train-jobs", "2"],
