@@ -9,8 +9,9 @@ alternated within each repetition so that a slow spell on a shared machine hits 
 Then the demo model's step per kernel setting, each in a fresh process (TensorFlow reads them
 at start): `native` (oneDNN on, every instruction set the CPU has), `avx2` (oneDNN capped with
 `ONEDNN_MAX_CPU_ISA=AVX2`, what an AVX2-only CPU runs; oneDNN's verbose log is read back to
-show the cap took) for each downsampling layout of the small CNN (`pool_first`, the demo's:
-max-pool then conv; `pool`, conv then max-pool, the first demo model; `stride`), and
+show the cap took) for each downsampling layout of the small CNN (`pool_stem`, the demo's:
+max-pool then conv, the stem's map normalized after its max-pool; `pool_first`, max-pool then
+conv; `pool`, conv then max-pool, the first demo model; `stride`), and
 `tf_kernels_avx2` (`TF_ENABLE_ONEDNN_OPTS=0` under the same cap: TensorFlow's own convolutions,
 im2col and oneDNN's plain GEMM, which TensorFlow picks by itself on CPUs without AVX512_VNNI,
 BF16 or AMX) for the first demo model: what an AVX2-only CPU ran before, the baseline of the

@@ -25,10 +25,15 @@ def _small_cnn(
     """A light CNN for CPU demos: 4 conv layers with batch norm, then a pooled feature vector.
 
     A strided stem, then three blocks that each halve the map, by `downsample`:
-    - `"pool_first"` (the demo's): max-pool, then convolve the half-size map. A quarter of the
-      multiply-adds of `"pool"` and half the CPU of its training step under an AVX2 cap, and it
-      keeps the write-up's gamma finding on the demo (docs/benchmarks.md): the max-pool keeps
-      each small bright or dark detail the previous layer found, wherever it was.
+    - `"pool_first"`: max-pool, then convolve the half-size map. A quarter of the multiply-adds
+      of `"pool"` and half the CPU of its training step under an AVX2 cap, and it keeps the
+      write-up's gamma finding on the demo (docs/benchmarks.md): the max-pool keeps each small
+      bright or dark detail the previous layer found, wherever it was.
+    - `"pool_stem"` (the demo's): `"pool_first"` with the stem's max-pool moved up, between its
+      convolution and its batch norm, so the largest map of the network is normalized at a
+      quarter of its size. Keras 3's batch norm is a chain of element-wise passes, and the
+      stem's was a quarter of the step (docs/benchmarks.md); every convolution sees the maps
+      it sees in `"pool_first"`.
     - `"pool"`: convolve at full size, then max-pool (the first demo model; its bundles load).
     - `"stride"`: stride-2 convolutions, as cheap as `"pool_first"`, but each output sees only
       every other position; on the demo it lost the gamma finding.
@@ -49,10 +54,12 @@ def _small_cnn(
     x = inp
     for i, filters in enumerate((16, 24, 48, 64)):
         stem = i == 0
-        if downsample == "pool_first" and not stem:
+        if (downsample == "pool_first" and not stem) or (downsample == "pool_stem" and i > 1):
             x = layers.MaxPooling2D(2)(x)
         stride = 2 if stem or downsample == "stride" else 1
         x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+        if downsample == "pool_stem" and stem:
+            x = layers.MaxPooling2D(2)(x)
         x = layers.BatchNormalization(momentum=bn_momentum)(x)
         x = layers.Activation("relu")(x)
         if downsample == "pool" and not stem:

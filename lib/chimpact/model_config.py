@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # the small CNN's ways to halve its map after the stem (lib.chimpact.model._small_cnn)
-DOWNSAMPLING = ("pool_first", "pool", "stride")
+DOWNSAMPLING = ("pool_stem", "pool_first", "pool", "stride")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class ModelConfig:
     time_distributed: bool = False  # True: the write-up's TimeDistributed form (slower to build)
     small_pool: str = "flatten"  # small CNN only: "flatten" keeps where the animal is, "avg" not
     small_bn_momentum: float = 0.99  # small CNN only; 0.9 when a fold has few hundred steps
-    small_downsample: str = "pool"  # small CNN only: "pool_first", "pool" or "stride" (model.py)
+    small_downsample: str = "pool"  # small CNN only: one of DOWNSAMPLING (model.py)
     motion: bool = False  # small CNN only: add |frame - mean over the window| as 3 channels
     standardize: bool = False  # small CNN only: each sequence to zero mean, unit spread
     output_bias: float = 0.0  # start of the distance output (train sets the train median)

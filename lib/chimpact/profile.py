@@ -44,7 +44,7 @@ _CPU_MODEL = ModelConfig(
     backbone="small",
     backbone_weights=None,
     small_bn_momentum=0.9,
-    small_downsample="pool_first",
+    small_downsample="pool_stem",
     motion=True,
     standardize=True,
 )

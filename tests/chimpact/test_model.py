@@ -79,25 +79,29 @@ def test_unknown_backbone_and_pool_are_rejected():
 
 def test_the_downsampling_layouts_halve_the_map_where_they_say():
     """Each layout ends on the same (size/16)^2 map; pool_first convolves every block after the
-    stem on the max-pooled half-size map, pool convolves at full size and pools after, stride
-    does not pool."""
+    stem on the max-pooled half-size map, pool_stem convolves the same maps but normalizes the
+    stem's after its max-pool, pool convolves at full size and pools after, stride does not
+    pool."""
     from lib.chimpact.model import backbone
     from lib.chimpact.model_config import DOWNSAMPLING
 
-    convs, pools = {}, {}
+    convs, norms, pools = {}, {}, {}
     for layout in DOWNSAMPLING:
         cnn = backbone(ModelConfig(image_size=64, backbone="small", small_downsample=layout))
         assert cnn.output.shape[-1] == 16 * 4 * 4
         sizes = [(type(ly).__name__, ly.output.shape[1]) for ly in cnn.layers[1:]]
         convs[layout] = [size for kind, size in sizes if kind == "Conv2D"]
+        norms[layout] = [size for kind, size in sizes if kind == "BatchNormalization"]
         pools[layout] = sum(kind == "MaxPooling2D" for kind, _ in sizes)
-    assert pools == {"pool_first": 3, "pool": 3, "stride": 0}
-    assert convs["pool_first"] == [32, 16, 8, 4, 4]
+    assert pools == {"pool_stem": 3, "pool_first": 3, "pool": 3, "stride": 0}
+    assert convs["pool_first"] == convs["pool_stem"] == [32, 16, 8, 4, 4]
+    assert norms["pool_first"] == [32, 16, 8, 4]
+    assert norms["pool_stem"] == [16, 16, 8, 4]
     assert convs["stride"] == [32, 16, 8, 4, 4]
     assert convs["pool"] == [32, 32, 16, 8, 4]
     from lib import profiles
 
-    assert profiles.get("demo").model.small_downsample == "pool_first"
+    assert profiles.get("demo").model.small_downsample == "pool_stem"
 
 
 def test_motion_channels_are_the_difference_from_the_window_mean():

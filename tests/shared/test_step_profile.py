@@ -26,10 +26,14 @@ def test_ops_are_grouped_by_their_scope_and_kind(op, expected):
 @pytest.mark.slow
 def test_a_traced_step_is_shared_out_among_the_model_s_parts():
     small = {"image_size": 32, "lstm_units": 16, "dense_units": 8}
-    result = step_profile.profile("pool_first", steps=2, batch_size=4, **small)
-    groups = result["ms_per_step"]
-    assert set(groups) == set(step_profile.GROUPS)
-    for part in ("conv", "batchnorm", "maxpool", "lstm", "input channels"):
-        assert groups[part] > 0, part
-    assert groups["other"] < 0.5 * result["ops_ms_per_step"]
-    assert 0 < result["ops_ms_per_step"] and 0 < result["wall_ms_per_step"]
+    result = step_profile.profile(
+        ["pool_stem", "pool_first"], steps=2, reps=2, batch_size=4, **small
+    )
+    assert result["reps"] == 2 and set(result["layouts"]) == {"pool_stem", "pool_first"}
+    for layout in result["layouts"].values():
+        groups = layout["ms_per_step"]
+        assert set(groups) == set(step_profile.GROUPS)
+        for part in ("conv", "batchnorm", "maxpool", "lstm", "input channels"):
+            assert groups[part] > 0, part
+        assert groups["other"] < 0.5 * layout["ops_ms_per_step"]
+        assert 0 < layout["ops_ms_per_step"] and 0 < layout["wall_ms_per_step"]
